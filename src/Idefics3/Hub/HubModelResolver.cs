@@ -684,8 +684,8 @@ public sealed class HubModelResolver : IDisposable
     {
         HubRepoReference reference = context.Reference;
         string host = context.Options.Endpoint.GetLeftPart(UriPartial.Authority);
-        return $"Repository '{reference.RepoId}' (revision '{reference.Revision}') not found on {host} (HTTP {status}): repository not found. " +
-               "Check the id and the revision; if the repository is private, set HF_TOKEN to a token that can read it.";
+        return $"Repository not found: '{reference.RepoId}' (revision '{reference.Revision}') does not exist on {host} (HTTP {status}), or it is private. " +
+               "Check the id and the revision; for a private repository, set HF_TOKEN to a token that can read it.";
     }
 
     private static string AccessDeniedMessage(RequestContext context, int status, string repoUrl, bool gated)

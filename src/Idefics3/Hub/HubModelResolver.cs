@@ -617,18 +617,24 @@ public sealed class HubModelResolver : IDisposable
         }
     }
 
-    private static async Task<FileStream> AcquireLockAsync(string path, CancellationToken cancellationToken)
+    private async Task<FileStream> AcquireLockAsync(string path, CancellationToken cancellationToken)
     {
         Directory.CreateDirectory(Path.GetDirectoryName(path)!);
-        while (true)
+        for (int attempt = 0; ; attempt++)
         {
             try
             {
-                // FileShare.None takes an exclusive flock on Unix, the same lock Python's filelock takes.
+                // FileShare.None takes an exclusive flock on Unix, the same lock Python's filelock takes, so a .NET
+                // and a Python process never write the same blob at once. Waits as long as the other download runs.
                 return new FileStream(path, FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.None);
             }
             catch (IOException) when (!cancellationToken.IsCancellationRequested)
             {
+                if (attempt == 10)
+                {
+                    _logger.WaitingForLock(path);
+                }
+
                 await Task.Delay(100, cancellationToken).ConfigureAwait(false);
             }
         }

@@ -55,12 +55,13 @@ public sealed class HubModelResolverTests : IAsyncLifetime, IDisposable
         }
     }
 
-    private HubOptions Options(string? token = null, bool offline = false, int maxResumeAttempts = 3, Uri? endpoint = null) => new()
+    private HubOptions Options(string? token = null, bool offline = false, int maxResumeAttempts = 3, Uri? endpoint = null, bool checkForUpdates = false) => new()
     {
         CacheDirectory = _cache,
         Endpoint = endpoint ?? _hub.Endpoint,
         Token = token,
         Offline = offline,
+        CheckForUpdates = checkForUpdates,
         MaxResumeAttempts = maxResumeAttempts,
         ReadTimeout = TimeSpan.FromSeconds(5),
     };
@@ -138,6 +139,45 @@ public sealed class HubModelResolverTests : IAsyncLifetime, IDisposable
 
         Assert.EndsWith(repo.Commit, snapshot, StringComparison.Ordinal);
         Assert.Equal(repo.Commit, File.ReadAllText(Path.Combine(RepoFolder, "refs", "v1.0")));
+    }
+
+    [Fact]
+    public async Task Check_for_updates_asks_the_hub_for_the_commit_but_downloads_nothing_already_cached()
+    {
+        _hub.AddRepo(RepoId, _files);
+        string first = await _resolver.ResolveAsync(RepoId, Options(), null, Timeout);
+        int requests = _hub.Requests.Count;
+
+        string second = await _resolver.ResolveAsync(RepoId, Options(checkForUpdates: true), null, Timeout);
+
+        Assert.Equal(first, second);
+        HubEmulator.RecordedRequest only = Assert.Single(_hub.Requests.Skip(requests));
+        Assert.StartsWith("/api/models/test-org/tiny-vlm/revision/main", only.Path, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Check_for_updates_falls_back_to_the_cached_snapshot_when_the_hub_is_unreachable()
+    {
+        _hub.AddRepo(RepoId, _files);
+        string first = await _resolver.ResolveAsync(RepoId, Options(), null, Timeout);
+
+        string second = await _resolver.ResolveAsync(RepoId, Options(endpoint: ClosedPortEndpoint(), checkForUpdates: true), null, Timeout);
+
+        Assert.Equal(first, second);
+    }
+
+    [Fact]
+    public async Task Blob_already_in_the_cache_is_linked_without_downloading_it_again()
+    {
+        _hub.AddRepo(RepoId, _files);
+        string snapshot = await _resolver.ResolveAsync(RepoId, Options(), null, Timeout);
+        File.Delete(Path.Combine(snapshot, "model.safetensors"));
+        int cdnRequests = _hub.RequestsTo("/cdn/").Count;
+
+        await _resolver.ResolveAsync(RepoId, Options(), null, Timeout);
+
+        Assert.Equal(cdnRequests, _hub.RequestsTo("/cdn/").Count);
+        Assert.Equal(_weights, File.ReadAllBytes(Path.Combine(snapshot, "model.safetensors")));
     }
 
     [Fact]

@@ -445,6 +445,14 @@ public sealed class HubModelResolver : IDisposable
                 File.Delete(incomplete);
                 throw context.Error(HubErrorKind.TransferInterrupted, $"The server refused to resume '{file.File}' at byte {existing}; restarting it.", file.File);
             }
+            else if ((int)response.StatusCode >= 500 || response.StatusCode == HttpStatusCode.TooManyRequests)
+            {
+                // A busy or failing download server: worth another attempt, keeping what is on disk.
+                throw context.Error(
+                    HubErrorKind.TransferInterrupted,
+                    $"The download server answered HTTP {(int)response.StatusCode} {response.ReasonPhrase} for '{file.File}'; the partial file is kept and the next attempt resumes it.",
+                    file.File);
+            }
             else
             {
                 throw HttpError(context, response, file.File);

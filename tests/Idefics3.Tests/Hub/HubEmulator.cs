@@ -22,6 +22,7 @@ internal sealed class HubEmulator : IAsyncDisposable
     private readonly Task _acceptLoop;
     private int _interruptsLeft;
     private int _corruptionsLeft;
+    private int _failuresLeft;
 
     private HubEmulator()
     {
@@ -55,6 +56,9 @@ internal sealed class HubEmulator : IAsyncDisposable
 
     /// <summary>The next <paramref name="count"/> CDN transfers serve wrong bytes (same length).</summary>
     public void CorruptTransfers(int count) => Volatile.Write(ref _corruptionsLeft, count);
+
+    /// <summary>The next <paramref name="count"/> CDN requests are answered 503 Service Unavailable.</summary>
+    public void FailTransfers(int count) => Volatile.Write(ref _failuresLeft, count);
 
     public FakeRepo AddRepo(string id, IReadOnlyDictionary<string, byte[]> files, string? requiredToken = null)
     {
@@ -297,6 +301,12 @@ internal sealed class HubEmulator : IAsyncDisposable
         if (fake is null)
         {
             await WriteAsync(stream, request, 404, [], [], cancellationToken);
+            return;
+        }
+
+        if (TakeOne(ref _failuresLeft))
+        {
+            await WriteAsync(stream, request, 503, [], [], cancellationToken);
             return;
         }
 

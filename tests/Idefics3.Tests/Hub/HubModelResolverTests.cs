@@ -255,6 +255,18 @@ public sealed class HubModelResolverTests : IAsyncLifetime, IDisposable
     }
 
     [Fact]
+    public async Task Download_server_error_is_retried_within_the_call()
+    {
+        _hub.AddRepo(RepoId, _files);
+        _hub.FailTransfers(1);
+
+        string snapshot = await _resolver.ResolveAsync(RepoId, Options(), null, Timeout);
+
+        Assert.Equal(_weights, File.ReadAllBytes(Path.Combine(snapshot, "model.safetensors")));
+        Assert.Equal(2, _hub.RequestsTo("/cdn/").Count);
+    }
+
+    [Fact]
     public async Task Corrupted_download_fails_the_sha256_check_and_is_not_kept()
     {
         _hub.AddRepo(RepoId, _files);

@@ -1,0 +1,114 @@
+using System.Diagnostics;
+using System.Numerics;
+using System.Runtime.InteropServices;
+using System.Runtime.Intrinsics;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace Idefics3.Cli.Bench;
+
+/// <summary>The machine's own roofline, measured in-process: read bandwidth, GEMM peaks and a small-GEMV probe.</summary>
+internal static class MachineProbe
+{
+    /// <summary>Measures read bandwidth (GB/s) with a multi-accumulator SIMD sum, one thread per core.</summary>
+    public static double ReadBandwidthGBps(int threads, long bytes = 1L << 30, int repetitions = 5)
+    {
+        long count = bytes / sizeof(float);
+        float[] data = GC.AllocateUninitializedArray<float>((int)Math.Min(count, Array.MaxLength));
+        Parallel.For(0, threads, t =>
+        {
+            int chunk = data.Length / threads;
+            data.AsSpan(t * chunk, chunk).Fill(1.0f);
+        });
+
+        double best = 0;
+        for (int r = 0; r < repetitions; r++)
+        {
+            var sw = Stopwatch.StartNew();
+            float total = 0;
+            object gate = new();
+            Parallel.For(0, threads, new ParallelOptions { MaxDegreeOfParallelism = threads }, t =>
+            {
+                int chunk = data.Length / threads;
+                float s = SumChunk(data.AsSpan(t * chunk, chunk));
+                lock (gate)
+                {
+                    total += s;
+                }
+            });
+            sw.Stop();
+            if (total <= 0)
+            {
+                throw new InvalidOperationException("bandwidth probe summed to zero");
+            }
+
+            best = Math.Max(best, data.Length * (double)sizeof(float) / sw.Elapsed.TotalSeconds / 1e9);
+        }
+
+        return best;
+    }
+
+    private static float SumChunk(ReadOnlySpan<float> span)
+    {
+        ReadOnlySpan<Vector512<float>> v = MemoryMarshal.Cast<float, Vector512<float>>(span);
+        Vector512<float> a0 = Vector512<float>.Zero, a1 = a0, a2 = a0, a3 = a0;
+        int i = 0;
+        for (; i + 4 <= v.Length; i += 4)
+        {
+            a0 += v[i];
+            a1 += v[i + 1];
+            a2 += v[i + 2];
+            a3 += v[i + 3];
+        }
+
+        for (; i < v.Length; i++)
+        {
+            a0 += v[i];
+        }
+
+        return Vector512.Sum(a0 + a1 + a2 + a3);
+    }
+
+    /// <summary>Measures the best matmul rate (GFLOP/s) of an m×k by k×n product in the given dtype.</summary>
+    public static double GemmGflops(ScalarType dtype, long m, long k, long n, int repetitions = 5)
+    {
+        using var scope = NewDisposeScope();
+        using var mode = inference_mode();
+        var a = randn(new[] { m, k }, dtype: ScalarType.Float32).to(dtype);
+        var b = randn(new[] { k, n }, dtype: ScalarType.Float32).to(dtype);
+        _ = a.matmul(b); // warm-up
+        double best = 0;
+        for (int r = 0; r < repetitions; r++)
+        {
+            var sw = Stopwatch.StartNew();
+            using var c = a.matmul(b);
+            sw.Stop();
+            best = Math.Max(best, 2.0 * m * k * n / sw.Elapsed.TotalSeconds / 1e9);
+        }
+
+        return best;
+    }
+
+    /// <summary>
+    /// Times a small bfloat16 GEMV (960×960, what a small model's decode does hundreds of times per token) and returns
+    /// its median in milliseconds. In this VM's slow state it takes about 8 ms whatever its size.
+    /// </summary>
+    public static double SmallGemvMedianMs(int repetitions = 31)
+    {
+        using var scope = NewDisposeScope();
+        using var mode = inference_mode();
+        var w = randn(new long[] { 960, 960 }).to(ScalarType.BFloat16);
+        var x = randn(new long[] { 1, 960 }).to(ScalarType.BFloat16);
+        var times = new double[repetitions];
+        for (int r = 0; r < repetitions; r++)
+        {
+            var sw = Stopwatch.StartNew();
+            using var y = nn.functional.linear(x, w);
+            sw.Stop();
+            times[r] = sw.Elapsed.TotalMilliseconds;
+        }
+
+        Array.Sort(times);
+        return times[repetitions / 2];
+    }
+}

@@ -604,7 +604,7 @@ internal sealed class JinjaRuntime
     public static object? FromJson(JsonElement e) => e.ValueKind switch
     {
         JsonValueKind.String => e.GetString(),
-        JsonValueKind.Number => e.TryGetInt64(out long l) ? l : e.GetDouble(),
+        JsonValueKind.Number => e.TryGetInt64(out long l) ? (object)l : e.GetDouble(),
         JsonValueKind.True => true,
         JsonValueKind.False => false,
         JsonValueKind.Array => e.EnumerateArray().Select(FromJson).ToList(),

@@ -1,0 +1,66 @@
+namespace Idefics3.Processing;
+
+/// <summary>Model inputs for one prompt, as plain arrays (the engine converts them to tensors).</summary>
+public sealed class ProcessedPrompt
+{
+    internal ProcessedPrompt(
+        string prompt,
+        long[] inputIds,
+        float[]? pixelValues,
+        int[]? pixelValuesShape,
+        byte[]? pixelAttentionMask,
+        IReadOnlyList<PromptImageInfo> images,
+        TokenAccount tokens)
+    {
+        Prompt = prompt;
+        InputIds = inputIds;
+        AttentionMask = Enumerable.Repeat(1L, inputIds.Length).ToArray();
+        PixelValues = pixelValues;
+        PixelValuesShape = pixelValuesShape;
+        PixelAttentionMask = pixelAttentionMask;
+        Images = images;
+        Tokens = tokens;
+    }
+
+    /// <summary>Gets the expanded prompt text that was tokenized (each <c>&lt;image&gt;</c> replaced by its tile block).</summary>
+    public string Prompt { get; }
+
+#pragma warning disable CA1819 // Plain arrays are the contract with the engine.
+    /// <summary>Gets the token ids.</summary>
+    public long[] InputIds { get; }
+
+    /// <summary>Gets the attention mask (all ones for a single unpadded prompt).</summary>
+    public long[] AttentionMask { get; }
+
+    /// <summary>Gets the pixel values, float32 <c>[frames, 3, H, W]</c> (frames of all images in order, zero-padded to the largest frame), or null without images.</summary>
+    public float[]? PixelValues { get; }
+
+    /// <summary>Gets the shape of <see cref="PixelValues"/>: <c>[frames, 3, H, W]</c>, or null.</summary>
+    public int[]? PixelValuesShape { get; }
+
+    /// <summary>Gets the pixel attention mask <c>[frames, H, W]</c>: 1 on real pixels, 0 on padding; null without images.</summary>
+    public byte[]? PixelAttentionMask { get; }
+#pragma warning restore CA1819
+
+    /// <summary>Gets per-image results in prompt order.</summary>
+    public IReadOnlyList<PromptImageInfo> Images { get; }
+
+    /// <summary>Gets the token accounting.</summary>
+    public TokenAccount Tokens { get; }
+}
+
+/// <summary>What one image became.</summary>
+/// <param name="Rows">Tile rows (0 when the image is a single frame).</param>
+/// <param name="Cols">Tile columns (0 when the image is a single frame).</param>
+/// <param name="FrameCount">Frames (tiles + global, or 1).</param>
+/// <param name="ContentHash">SHA-256 (hex) of the encoded bytes.</param>
+/// <param name="Width">Decoded width (after EXIF orientation).</param>
+/// <param name="Height">Decoded height (after EXIF orientation).</param>
+public sealed record PromptImageInfo(int Rows, int Cols, int FrameCount, string ContentHash, int Width, int Height);
+
+/// <summary>Token accounting of a prompt, for context budgeting.</summary>
+/// <param name="TotalTokens">All ids, BOS included.</param>
+/// <param name="TextTokens">Ids that are not <c>&lt;image&gt;</c> placeholders (text, BOS, fake/row/global markers).</param>
+/// <param name="ImageTokens">Ids equal to the <c>&lt;image&gt;</c> token (replaced by vision features).</param>
+/// <param name="FramesPerImage">Frames (tiles + global) of each image, in order.</param>
+public sealed record TokenAccount(int TotalTokens, int TextTokens, int ImageTokens, IReadOnlyList<int> FramesPerImage);

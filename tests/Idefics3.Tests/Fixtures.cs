@@ -1,0 +1,32 @@
+using System.IO.Compression;
+using System.Text.Json;
+using Idefics3.Tokenization;
+
+namespace Idefics3.Tests;
+
+/// <summary>Access to the golden files copied under Fixtures/ (the tests never read /work/shared).</summary>
+internal static class TestFixtures
+{
+    private static readonly Lazy<HuggingFaceTokenizer> _llama3 = new(() =>
+    {
+        using var gz = new GZipStream(File.OpenRead(PathOf("llama3", "tokenizer.json.gz")), CompressionMode.Decompress);
+        using var reader = new StreamReader(gz);
+        var tokenizer = HuggingFaceTokenizer.FromJson(reader.ReadToEnd());
+        tokenizer.ApplyTokenizerConfig(File.ReadAllText(PathOf("llama3", "tokenizer_config.json")));
+        return tokenizer;
+    });
+
+    private static readonly Lazy<HuggingFaceTokenizer> _tiny = new(() => HuggingFaceTokenizer.FromDirectory(TinyModelDirectory));
+
+    public static HuggingFaceTokenizer Llama3Tokenizer => _llama3.Value;
+
+    public static HuggingFaceTokenizer TinyTokenizer => _tiny.Value;
+
+    public static string TinyModelDirectory => PathOf("tiny-model");
+
+    public static string PathOf(params string[] parts) => Path.Combine([AppContext.BaseDirectory, "Fixtures", .. parts]);
+
+    public static JsonDocument Json(params string[] parts) => JsonDocument.Parse(File.ReadAllText(PathOf(parts)));
+
+    public static int[] Ints(JsonElement array) => array.EnumerateArray().Select(e => e.GetInt32()).ToArray();
+}

@@ -8,9 +8,15 @@ namespace Idefics3.Cli;
 /// <summary>Builds the command tree, parses the command line, runs the command and maps failures to exit codes.</summary>
 internal static class CliApp
 {
-    public static RootCommand BuildRootCommand()
+    /// <summary>The name in help and error messages: the tool command, whatever the assembly is called.</summary>
+    public const string ToolName = "idefics3";
+
+    public static Command BuildRootCommand()
     {
-        var root = new RootCommand("idefics3: run Idefics3 / SmolVLM vision-language models locally (TorchSharp).");
+        // A plain Command (not RootCommand) so help shows the tool's name, not the assembly's.
+        var root = new Command(ToolName, "Run Idefics3 / SmolVLM vision-language models locally (TorchSharp, CPU or CUDA).");
+        root.Options.Add(new HelpOption());
+        root.Options.Add(new VersionOption());
         root.Options.Add(GlobalOptions.Verbose);
         root.Options.Add(GlobalOptions.Quiet);
         root.Subcommands.Add(AskCommand.Create());
@@ -22,7 +28,7 @@ internal static class CliApp
 
     public static async Task<int> RunAsync(string[] args)
     {
-        RootCommand root = BuildRootCommand();
+        Command root = BuildRootCommand();
         ParseResult parse = root.Parse(args);
         if (parse.Errors.Count > 0 && parse.Action is not HelpAction)
         {

@@ -93,6 +93,23 @@ internal static partial class GlobalOptions
         return option;
     }
 
+    /// <summary>Adds a validator that requires a number option, when present, to be in a range.</summary>
+    public static Option<float?> InRange(this Option<float?> option, float minimum, float maximum, bool inclusiveMinimum)
+    {
+        option.Validators.Add(result =>
+        {
+            if (result.GetValueOrDefault<float?>() is float value &&
+                (!float.IsFinite(value) || value > maximum || value < minimum || (!inclusiveMinimum && value == minimum)))
+            {
+                string range = inclusiveMinimum
+                    ? string.Create(CultureInfo.InvariantCulture, $"[{minimum}, {maximum}]")
+                    : string.Create(CultureInfo.InvariantCulture, $"({minimum}, {maximum}]");
+                result.AddError(string.Create(CultureInfo.InvariantCulture, $"{result.IdentifierToken?.Value ?? option.Name} must be in {range} (got {value})."));
+            }
+        });
+        return option;
+    }
+
     [GeneratedRegex(@"^(auto|cpu|cuda|cuda:\d{1,3})$", RegexOptions.CultureInvariant)]
     private static partial Regex DevicePattern();
 }

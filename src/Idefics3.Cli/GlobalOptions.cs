@@ -1,4 +1,5 @@
 using System.CommandLine;
+using System.CommandLine.Parsing;
 using System.Globalization;
 using System.Text.RegularExpressions;
 
@@ -72,7 +73,7 @@ internal static partial class GlobalOptions
     {
         option.Validators.Add(result =>
         {
-            if (result.GetValueOrDefault<int?>() is int value && value < minimum)
+            if (TryGetValue<int?>(result) is int value && value < minimum)
             {
                 result.AddError(string.Create(CultureInfo.InvariantCulture, $"{result.IdentifierToken?.Value ?? option.Name} must be at least {minimum} (got {value})."));
             }
@@ -85,7 +86,7 @@ internal static partial class GlobalOptions
     {
         option.Validators.Add(result =>
         {
-            if (result.GetValueOrDefault<int?>() is int value && (value < minimum || value > maximum))
+            if (TryGetValue<int?>(result) is int value && (value < minimum || value > maximum))
             {
                 result.AddError(string.Create(CultureInfo.InvariantCulture, $"{result.IdentifierToken?.Value ?? option.Name} must be between {minimum} and {maximum} (got {value})."));
             }
@@ -98,7 +99,7 @@ internal static partial class GlobalOptions
     {
         option.Validators.Add(result =>
         {
-            if (result.GetValueOrDefault<float?>() is float value &&
+            if (TryGetValue<float?>(result) is float value &&
                 (!float.IsFinite(value) || value > maximum || value < minimum || (!inclusiveMinimum && value == minimum)))
             {
                 string range = inclusiveMinimum
@@ -108,6 +109,19 @@ internal static partial class GlobalOptions
             }
         });
         return option;
+    }
+
+    /// <summary>The option's value, or default when it does not convert (the parser reports that error itself).</summary>
+    private static T? TryGetValue<T>(OptionResult result)
+    {
+        try
+        {
+            return result.GetValueOrDefault<T>();
+        }
+        catch (InvalidOperationException)
+        {
+            return default;
+        }
     }
 
     [GeneratedRegex(@"^(auto|cpu|cuda|cuda:\d{1,3})$", RegexOptions.CultureInvariant)]

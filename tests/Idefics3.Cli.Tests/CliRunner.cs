@@ -1,0 +1,128 @@
+using System.Diagnostics;
+using System.Reflection;
+using System.Text;
+
+namespace Idefics3.Cli.Tests;
+
+/// <summary>The result of one run of the tool.</summary>
+internal sealed record CliResult(int ExitCode, string Stdout, string Stderr)
+{
+    public override string ToString() => $"exit {ExitCode}\n--- stdout ---\n{Stdout}\n--- stderr ---\n{Stderr}";
+}
+
+/// <summary>
+/// Runs the built tool as a child process (<c>dotnet Idefics3.Cli.dll ...</c>) with a controlled environment: the hub
+/// cache in a temporary folder and the endpoint on a closed local port unless a test sets them, so no test touches the
+/// user's cache or the internet.
+/// </summary>
+internal static class CliRunner
+{
+    public static readonly string ToolPath = typeof(CliRunner).Assembly
+        .GetCustomAttributes<AssemblyMetadataAttribute>()
+        .Single(a => a.Key == "Idefics3CliPath").Value!;
+
+    public static string FixturePath(params string[] parts) => Path.Combine([AppContext.BaseDirectory, "Fixtures", .. parts]);
+
+    public static string TinyModel => FixturePath("tiny-model");
+
+    public static async Task<CliResult> RunAsync(
+        IEnumerable<string> args,
+        IReadOnlyDictionary<string, string?>? environment = null,
+        string? stdin = null,
+        TimeSpan? timeout = null,
+        Func<Process, StringBuilder, Task>? whileRunning = null)
+    {
+        string dotnet = Environment.GetEnvironmentVariable("DOTNET_HOST_PATH") is { Length: > 0 } host ? host : "dotnet";
+        var info = new ProcessStartInfo(dotnet)
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            RedirectStandardInput = true,
+            UseShellExecute = false,
+            StandardOutputEncoding = Encoding.UTF8,
+            StandardErrorEncoding = Encoding.UTF8,
+        };
+        info.ArgumentList.Add(ToolPath);
+        foreach (string arg in args)
+        {
+            info.ArgumentList.Add(arg);
+        }
+
+        foreach (string name in new[] { "HF_TOKEN", "HF_HUB_OFFLINE", "HF_HOME", "HF_ENDPOINT", "HF_HUB_CACHE" })
+        {
+            info.Environment.Remove(name);
+        }
+
+        // Port 9 (discard) on loopback: connections are refused at once, nothing leaves the machine.
+        info.Environment["HF_ENDPOINT"] = "http://127.0.0.1:9";
+        info.Environment["HF_HUB_CACHE"] = Path.Combine(Path.GetTempPath(), "idefics3-cli-tests-empty-cache");
+        foreach ((string name, string? value) in environment ?? new Dictionary<string, string?>())
+        {
+            info.Environment[name] = value;
+        }
+
+        using var process = Process.Start(info)!;
+        var stdout = new StringBuilder();
+        var stderr = new StringBuilder();
+        var stdoutClosed = new TaskCompletionSource();
+        var stderrClosed = new TaskCompletionSource();
+        process.OutputDataReceived += (_, e) =>
+        {
+            if (e.Data is null)
+            {
+                stdoutClosed.TrySetResult();
+                return;
+            }
+
+            lock (stdout)
+            {
+                stdout.Append(e.Data).Append('\n');
+            }
+        };
+        process.ErrorDataReceived += (_, e) =>
+        {
+            if (e.Data is null)
+            {
+                stderrClosed.TrySetResult();
+                return;
+            }
+
+            lock (stderr)
+            {
+                stderr.Append(e.Data).Append('\n');
+            }
+        };
+        process.BeginOutputReadLine();
+        process.BeginErrorReadLine();
+        if (stdin is not null)
+        {
+            await process.StandardInput.WriteAsync(stdin);
+        }
+
+        process.StandardInput.Close();
+        if (whileRunning is not null)
+        {
+            await whileRunning(process, stdout);
+        }
+
+        using var cts = new CancellationTokenSource(timeout ?? TimeSpan.FromSeconds(60));
+        try
+        {
+            await process.WaitForExitAsync(cts.Token);
+            await Task.WhenAll(stdoutClosed.Task, stderrClosed.Task).WaitAsync(TimeSpan.FromSeconds(10));
+        }
+        catch (OperationCanceledException)
+        {
+            process.Kill(entireProcessTree: true);
+            throw new TimeoutException($"idefics3 {string.Join(' ', args)} did not finish in time.\nstdout: {stdout}\nstderr: {stderr}");
+        }
+
+        lock (stdout)
+        {
+            lock (stderr)
+            {
+                return new CliResult(process.ExitCode, stdout.ToString(), stderr.ToString());
+            }
+        }
+    }
+}

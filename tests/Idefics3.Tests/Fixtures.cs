@@ -22,7 +22,7 @@ internal static class TestFixtures
 
     public static HuggingFaceTokenizer TinyTokenizer => _tiny.Value;
 
-    public static string TinyModelDirectory => PathOf("tiny-model");
+    public static string TinyModelDirectory => PathOf("tiny-idefics3", "model");
 
     public static string PathOf(params string[] parts) => Path.Combine([AppContext.BaseDirectory, "Fixtures", .. parts]);
 

@@ -1,0 +1,56 @@
+using Microsoft.Extensions.AI;
+using Microsoft.SemanticKernel;
+using Microsoft.SemanticKernel.ChatCompletion;
+
+namespace Idefics3.SemanticKernel;
+
+/// <summary>
+/// Semantic Kernel chat completion over a local Idefics3 / SmolVLM model. It runs through Semantic Kernel's own
+/// IChatClient bridge onto <see cref="Idefics3ChatClient"/>, so <c>ChatHistory</c> text and <c>ImageContent</c>
+/// (bytes with a MIME type, data URI, or URI when the client allows fetching) map exactly as they do for
+/// Microsoft.Extensions.AI callers. Usage is reported in each message's metadata under <c>Usage</c>.
+/// </summary>
+public sealed class Idefics3ChatCompletionService : IChatCompletionService
+{
+    private readonly IChatCompletionService _bridge;
+
+    /// <summary>Initializes a new instance of the <see cref="Idefics3ChatCompletionService"/> class.</summary>
+    /// <param name="chatClient">An <see cref="Idefics3ChatClient"/>, possibly wrapped in middleware.</param>
+    /// <param name="serviceProvider">Services for the bridge (for example a kernel's), or null.</param>
+    public Idefics3ChatCompletionService(IChatClient chatClient, IServiceProvider? serviceProvider = null)
+    {
+        ArgumentNullException.ThrowIfNull(chatClient);
+        if (chatClient.GetService<Idefics3ChatClient>() is null)
+        {
+            throw new ArgumentException("The chat client is not an Idefics3ChatClient (nor wraps one).", nameof(chatClient));
+        }
+
+        ChatClient = chatClient;
+        _bridge = chatClient.AsChatCompletionService(serviceProvider);
+    }
+
+    /// <summary>Gets the chat client this service runs on.</summary>
+    public IChatClient ChatClient { get; }
+
+    /// <inheritdoc />
+    public IReadOnlyDictionary<string, object?> Attributes => _bridge.Attributes;
+
+    /// <inheritdoc />
+    public Task<IReadOnlyList<ChatMessageContent>> GetChatMessageContentsAsync(
+        ChatHistory chatHistory, PromptExecutionSettings? executionSettings = null, Kernel? kernel = null, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(chatHistory);
+        return _bridge.GetChatMessageContentsAsync(chatHistory, Normalize(executionSettings), kernel, cancellationToken);
+    }
+
+    /// <inheritdoc />
+    public IAsyncEnumerable<StreamingChatMessageContent> GetStreamingChatMessageContentsAsync(
+        ChatHistory chatHistory, PromptExecutionSettings? executionSettings = null, Kernel? kernel = null, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(chatHistory);
+        return _bridge.GetStreamingChatMessageContentsAsync(chatHistory, Normalize(executionSettings), kernel, cancellationToken);
+    }
+
+    private static PromptExecutionSettings? Normalize(PromptExecutionSettings? settings) =>
+        settings is null or Idefics3PromptExecutionSettings ? settings : Idefics3PromptExecutionSettings.FromExecutionSettings(settings);
+}

@@ -1,0 +1,255 @@
+using System.Collections.Concurrent;
+using Idefics3.Generation;
+using Idefics3.Imaging;
+using Idefics3.Processing;
+using Microsoft.Extensions.AI;
+using Microsoft.Extensions.Logging;
+
+namespace Idefics3.ChatClient;
+
+/// <summary>A chat request mapped to the engine's inputs.</summary>
+internal sealed record MappedRequest(IReadOnlyList<PromptMessage> Conversation, GenerationOptions Generation, ProcessorOptions Processing);
+
+/// <summary>
+/// The one prompt builder of both chat surfaces (Semantic Kernel reaches it through its IChatClient bridge): maps
+/// Microsoft.Extensions.AI messages and options to the engine's conversation and options. Every content item is either
+/// mapped, in order, or handled by <see cref="Idefics3ChatClientOptions.UnsupportedContent"/>; nothing is dropped
+/// silently. The caller's objects are never modified.
+/// </summary>
+internal sealed partial class ChatRequestMapper
+{
+    /// <summary>Additional-property keys this client understands (snake_case, as Semantic Kernel sends them).</summary>
+    public static readonly IReadOnlySet<string> KnownAdditionalProperties = new HashSet<string>(StringComparer.Ordinal)
+    {
+        "repetition_penalty", "min_p", "do_image_splitting", "longest_edge", "logprobs", "top_logprobs", "alpha_handling",
+    };
+
+    private readonly Idefics3ChatClientOptions _options;
+    private readonly UriImageReader _uriReader;
+    private readonly ILogger _logger;
+    private readonly ConcurrentDictionary<string, bool> _warnedKeys = new(StringComparer.Ordinal);
+
+    public ChatRequestMapper(Idefics3ChatClientOptions options, UriImageReader uriReader, ILogger logger)
+    {
+        _options = options;
+        _uriReader = uriReader;
+        _logger = logger;
+    }
+
+    public async Task<MappedRequest> MapAsync(IChatClient client, IEnumerable<ChatMessage> messages, ChatOptions? options, string modelId, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(messages);
+        CheckOptions(options, modelId);
+
+        var conversation = new List<PromptMessage>();
+        foreach (ChatMessage message in messages)
+        {
+            ArgumentNullException.ThrowIfNull(message, nameof(messages));
+            string? role = MapRole(message.Role);
+            if (role is null)
+            {
+                Unsupported($"a message with role '{message.Role}'", "only system, user and assistant messages reach the model");
+                continue;
+            }
+
+            var contents = new List<PromptContent>(message.Contents.Count);
+            foreach (AIContent content in message.Contents)
+            {
+                PromptContent? mapped = await MapContentAsync(content, role, cancellationToken).ConfigureAwait(false);
+                if (mapped is not null)
+                {
+                    contents.Add(mapped);
+                }
+            }
+
+            conversation.Add(new PromptMessage(role, contents));
+        }
+
+        if (!string.IsNullOrEmpty(options?.Instructions))
+        {
+            // ChatOptions.Instructions are system instructions: merged into a leading system message, or one is added.
+            if (conversation.Count > 0 && conversation[0].Role == "system")
+            {
+                conversation[0] = conversation[0] with
+                {
+                    Contents = [new PromptText(options.Instructions + "\n\n"), .. conversation[0].Contents],
+                };
+            }
+            else
+            {
+                conversation.Insert(0, PromptMessage.FromText("system", options.Instructions));
+            }
+        }
+
+        if (conversation.Count == 0)
+        {
+            throw new ArgumentException("The request has no messages.", nameof(messages));
+        }
+
+        return new MappedRequest(conversation, MapGeneration(client, options), MapProcessing(options));
+    }
+
+    private static string? MapRole(ChatRole role)
+    {
+        if (role == ChatRole.System)
+        {
+            return "system";
+        }
+
+        if (role == ChatRole.User)
+        {
+            return "user";
+        }
+
+        return role == ChatRole.Assistant ? "assistant" : null;
+    }
+
+    private async Task<PromptContent?> MapContentAsync(AIContent content, string role, CancellationToken cancellationToken)
+    {
+        switch (content)
+        {
+            case TextContent text:
+                return new PromptText(text.Text ?? string.Empty);
+
+            case DataContent data when data.HasTopLevelMediaType("image"):
+                return new PromptImage(data.Data, data.MediaType);
+
+            case DataContent data:
+                Unsupported($"{data.MediaType} data in a {role} message", "this model reads text and images only");
+                return null;
+
+            case UriContent uri when uri.HasTopLevelMediaType("image") || uri.MediaType == "image/*":
+                byte[] bytes = await _uriReader.ReadAsync(uri.Uri, cancellationToken).ConfigureAwait(false);
+                return new PromptImage(bytes, uri.MediaType == "image/*" ? null : uri.MediaType);
+
+            case UriContent uri:
+                Unsupported($"a {uri.MediaType} URI ({uri.Uri}) in a {role} message", "this model reads text and images only");
+                return null;
+
+            case UsageContent:
+                // Usage reported by an earlier response is bookkeeping, not something the model reads.
+                return null;
+
+            case FunctionCallContent or FunctionResultContent:
+                Unsupported($"{content.GetType().Name} in a {role} message", "tool calling is not supported by this client yet");
+                return null;
+
+            default:
+                Unsupported($"{content.GetType().Name} in a {role} message", "this model reads text and images only");
+                return null;
+        }
+    }
+
+    private static void CheckOptions(ChatOptions? options, string modelId)
+    {
+        if (options is null)
+        {
+            return;
+        }
+
+        if (options.ModelId is { Length: > 0 } requested && !string.Equals(requested, modelId, StringComparison.OrdinalIgnoreCase))
+        {
+            throw new ArgumentException($"ChatOptions.ModelId is '{requested}', but this client serves '{modelId}'.", nameof(options));
+        }
+
+        if (options.Tools is { Count: > 0 } && options.ToolMode is not NoneChatToolMode)
+        {
+            throw new NotSupportedException(
+                $"Tool calling is not supported by this client yet; the request offers {options.Tools.Count} tool(s). Remove the tools or set ToolMode to None.");
+        }
+
+        if (options.ResponseFormat is ChatResponseFormatJson)
+        {
+            throw new NotSupportedException("Structured (JSON) output is not supported by this client yet; use ChatResponseFormat.Text.");
+        }
+
+        if (!string.IsNullOrEmpty(options.ConversationId))
+        {
+            throw new NotSupportedException(
+                "ChatOptions.ConversationId is not supported: this client keeps no server-side conversations. Send the whole history; " +
+                "repeated prefixes are served from its KV cache.");
+        }
+
+        if (options.AllowBackgroundResponses == true || options.ContinuationToken is not null)
+        {
+            throw new NotSupportedException("Background responses and continuation tokens are not supported by this client.");
+        }
+
+        if (options.Reasoning is not null)
+        {
+            throw new NotSupportedException("Reasoning options are not supported: this model has no separate reasoning mode.");
+        }
+    }
+
+    private GenerationOptions MapGeneration(IChatClient client, ChatOptions? options)
+    {
+        // A caller may hand over complete engine options through RawRepresentationFactory; ChatOptions values override them.
+        GenerationOptions generation = options?.RawRepresentationFactory?.Invoke(client) as GenerationOptions ?? GenerationOptions.Default;
+        if (options is null)
+        {
+            return generation;
+        }
+
+        AdditionalPropertiesDictionary? extra = options.AdditionalProperties;
+        foreach (string key in extra?.Keys ?? Enumerable.Empty<string>())
+        {
+            if (!KnownAdditionalProperties.Contains(key) && _warnedKeys.TryAdd(key, true))
+            {
+                LogUnknownProperty(_logger, key, string.Join(", ", KnownAdditionalProperties));
+            }
+        }
+
+        int? topLogProbs = AdditionalPropertyReader.GetInt32(extra, "top_logprobs");
+        return generation with
+        {
+            Temperature = options.Temperature ?? generation.Temperature,
+            TopP = options.TopP ?? generation.TopP,
+            TopK = options.TopK ?? generation.TopK,
+            MaxNewTokens = options.MaxOutputTokens ?? generation.MaxNewTokens,
+            Seed = options.Seed ?? generation.Seed,
+            FrequencyPenalty = options.FrequencyPenalty ?? generation.FrequencyPenalty,
+            PresencePenalty = options.PresencePenalty ?? generation.PresencePenalty,
+            StopSequences = options.StopSequences is { Count: > 0 } stops ? [.. stops] : generation.StopSequences,
+            RepetitionPenalty = (float?)AdditionalPropertyReader.GetDouble(extra, "repetition_penalty") ?? generation.RepetitionPenalty,
+            MinP = (float?)AdditionalPropertyReader.GetDouble(extra, "min_p") ?? generation.MinP,
+            LogProbs = AdditionalPropertyReader.GetBoolean(extra, "logprobs") ?? (topLogProbs > 0 || generation.LogProbs),
+            TopLogProbs = topLogProbs ?? generation.TopLogProbs,
+        };
+    }
+
+    private static ProcessorOptions MapProcessing(ChatOptions? options)
+    {
+        AdditionalPropertiesDictionary? extra = options?.AdditionalProperties;
+        var processing = new ProcessorOptions();
+        bool? split = AdditionalPropertyReader.GetBoolean(extra, "do_image_splitting");
+        int? longestEdge = AdditionalPropertyReader.GetInt32(extra, "longest_edge");
+        string? alpha = extra is not null && extra.TryGetValue("alpha_handling", out object? a) ? a?.ToString()?.Trim('"') : null;
+        return processing with
+        {
+            DoImageSplitting = split ?? processing.DoImageSplitting,
+            LongestEdge = longestEdge ?? processing.LongestEdge,
+            AlphaHandling = alpha is null ? processing.AlphaHandling : Enum.Parse<AlphaHandling>(alpha, ignoreCase: true),
+        };
+    }
+
+    private void Unsupported(string what, string why)
+    {
+        switch (_options.UnsupportedContent)
+        {
+            case UnsupportedContentBehavior.Ignore:
+                return;
+            case UnsupportedContentBehavior.Warn:
+                LogDroppedContent(_logger, what, why);
+                return;
+            default:
+                throw new NotSupportedException(
+                    $"Cannot send {what} to the model: {why}. Set Idefics3ChatClientOptions.UnsupportedContent to Warn or Ignore to leave such content out.");
+        }
+    }
+
+    [LoggerMessage(EventId = 101, Level = LogLevel.Warning, Message = "Left out {What}: {Why}")]
+    private static partial void LogDroppedContent(ILogger logger, string what, string why);
+
+    [LoggerMessage(EventId = 102, Level = LogLevel.Warning, Message = "ChatOptions.AdditionalProperties key '{Key}' is not used by this client (known keys: {Known})")]
+    private static partial void LogUnknownProperty(ILogger logger, string key, string known);
+}

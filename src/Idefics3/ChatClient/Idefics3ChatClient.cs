@@ -1,0 +1,229 @@
+using System.Runtime.CompilerServices;
+using Idefics3.ChatClient;
+using Idefics3.Generation;
+using Idefics3.Processing;
+using Idefics3.Tokenization;
+using Microsoft.Extensions.AI;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
+
+namespace Idefics3;
+
+/// <summary>
+/// A Microsoft.Extensions.AI <see cref="IChatClient"/> over a local Idefics3 / SmolVLM model. Messages are mapped in
+/// order: text as text, image <see cref="DataContent"/> (bytes or data URI) and, when allowed, image
+/// <see cref="UriContent"/> exactly where they sit. Safe to use from many threads at once; requests queue in the engine.
+/// Responses carry ids, the model id, the finish reason and usage (image tokens and reused cached tokens included).
+/// </summary>
+public sealed class Idefics3ChatClient : IChatClient
+{
+    /// <summary>The provider name reported in <see cref="ChatClientMetadata"/>.</summary>
+    public const string ProviderName = "idefics3-torchsharp";
+
+    private readonly Idefics3Engine _engine;
+    private readonly bool _ownsEngine;
+    private readonly Idefics3ChatClientOptions _options;
+    private readonly ChatRequestMapper _mapper;
+    private readonly UriImageReader _uriReader;
+    private readonly ChatClientMetadata _metadata;
+
+    /// <summary>Initializes a new instance of the <see cref="Idefics3ChatClient"/> class over a loaded engine.</summary>
+    /// <param name="engine">The loaded model.</param>
+    /// <param name="options">How message content is mapped; validated here. The client keeps a private copy.</param>
+    /// <param name="loggerFactory">Creates the client's logger.</param>
+    /// <param name="ownsEngine">Whether disposing the client disposes the engine.</param>
+    public Idefics3ChatClient(Idefics3Engine engine, Idefics3ChatClientOptions? options = null, ILoggerFactory? loggerFactory = null, bool ownsEngine = false)
+    {
+        ArgumentNullException.ThrowIfNull(engine);
+        _options = Copy(options ?? new Idefics3ChatClientOptions());
+        _options.Validate();
+        _engine = engine;
+        _ownsEngine = ownsEngine;
+        _uriReader = new UriImageReader(_options);
+        _mapper = new ChatRequestMapper(_options, _uriReader, (loggerFactory ?? NullLoggerFactory.Instance).CreateLogger<Idefics3ChatClient>());
+        _metadata = new ChatClientMetadata(ProviderName, new Uri(engine.ModelPath + Path.DirectorySeparatorChar), ModelId);
+    }
+
+    /// <summary>Gets the model id reported in responses.</summary>
+    public string ModelId => _options.ModelId ?? _engine.ModelId;
+
+    /// <summary>Gets the engine this client runs on.</summary>
+    public Idefics3Engine Engine => _engine;
+
+    /// <inheritdoc />
+    public async Task<ChatResponse> GetResponseAsync(IEnumerable<ChatMessage> messages, ChatOptions? options = null, CancellationToken cancellationToken = default)
+    {
+        MappedRequest request = await _mapper.MapAsync(this, messages, options, ModelId, cancellationToken).ConfigureAwait(false);
+        DateTimeOffset created = DateTimeOffset.UtcNow;
+        GenerationResult result = await _engine.GenerateAsync(request.Conversation, request.Generation, request.Processing, cancellationToken).ConfigureAwait(false);
+        cancellationToken.ThrowIfCancellationRequested();
+
+        var message = new ChatMessage(ChatRole.Assistant, result.Text)
+        {
+            MessageId = NewId("msg"),
+            CreatedAt = created,
+        };
+        var response = new ChatResponse(message)
+        {
+            ResponseId = NewId("resp"),
+            ModelId = ModelId,
+            CreatedAt = created,
+            FinishReason = MapFinish(result.FinishReason),
+            Usage = MapUsage(result.Usage),
+            AdditionalProperties = Extras(result.Timings, result.LogProbs, result.Seed, result.StopSequence),
+        };
+        return response;
+    }
+
+    /// <inheritdoc />
+    public async IAsyncEnumerable<ChatResponseUpdate> GetStreamingResponseAsync(
+        IEnumerable<ChatMessage> messages,
+        ChatOptions? options = null,
+        [EnumeratorCancellation] CancellationToken cancellationToken = default)
+    {
+        MappedRequest request = await _mapper.MapAsync(this, messages, options, ModelId, cancellationToken).ConfigureAwait(false);
+        string responseId = NewId("resp");
+        string messageId = NewId("msg");
+        DateTimeOffset created = DateTimeOffset.UtcNow;
+        var logProbs = new List<TokenLogProb>();
+        await foreach (GenerationUpdate update in _engine.GenerateStreamingAsync(request.Conversation, request.Generation, request.Processing, cancellationToken).ConfigureAwait(false))
+        {
+            if (update.LogProbs is not null)
+            {
+                logProbs.AddRange(update.LogProbs);
+            }
+
+            var contents = new List<AIContent>();
+            if (update.Text.Length > 0)
+            {
+                contents.Add(new TextContent(update.Text));
+            }
+
+            if (update.FinishReason is FinishReason finish)
+            {
+                cancellationToken.ThrowIfCancellationRequested();
+                contents.Add(new UsageContent(MapUsage(update.Usage!)));
+                yield return new ChatResponseUpdate(ChatRole.Assistant, contents)
+                {
+                    ResponseId = responseId,
+                    MessageId = messageId,
+                    ModelId = ModelId,
+                    CreatedAt = created,
+                    FinishReason = MapFinish(finish),
+                    AdditionalProperties = Extras(update.Timings!, request.Generation.LogProbs ? logProbs : null, update.Seed ?? 0, update.StopSequence),
+                };
+                yield break;
+            }
+
+            if (contents.Count > 0)
+            {
+                yield return new ChatResponseUpdate(ChatRole.Assistant, contents)
+                {
+                    ResponseId = responseId,
+                    MessageId = messageId,
+                    ModelId = ModelId,
+                    CreatedAt = created,
+                };
+            }
+        }
+    }
+
+    /// <inheritdoc />
+    public object? GetService(Type serviceType, object? serviceKey = null)
+    {
+        ArgumentNullException.ThrowIfNull(serviceType);
+        if (serviceKey is not null)
+        {
+            return null;
+        }
+
+        if (serviceType == typeof(ChatClientMetadata))
+        {
+            return _metadata;
+        }
+
+        if (serviceType == typeof(Idefics3Engine))
+        {
+            return _engine;
+        }
+
+        if (serviceType == typeof(Idefics3Processor))
+        {
+            return _engine.Processor;
+        }
+
+        if (serviceType == typeof(HuggingFaceTokenizer))
+        {
+            return _engine.Tokenizer;
+        }
+
+        if (serviceType == typeof(Idefics3ChatClientOptions))
+        {
+            return Copy(_options);
+        }
+
+        return serviceType.IsInstanceOfType(this) ? this : null;
+    }
+
+    /// <inheritdoc />
+    public void Dispose()
+    {
+        _uriReader.Dispose();
+        if (_ownsEngine)
+        {
+            _engine.Dispose();
+        }
+    }
+
+    private static ChatFinishReason MapFinish(FinishReason finish) => finish switch
+    {
+        FinishReason.Length => ChatFinishReason.Length,
+        _ => ChatFinishReason.Stop,
+    };
+
+    private static UsageDetails MapUsage(GenerationUsage usage) => new()
+    {
+        InputTokenCount = usage.InputTokens,
+        OutputTokenCount = usage.OutputTokens,
+        TotalTokenCount = usage.TotalTokens,
+        CachedInputTokenCount = usage.CachedTokens,
+        AdditionalCounts = new AdditionalPropertiesDictionary<long>
+        {
+            ["image_tokens"] = usage.ImageTokens,
+            ["cached_tokens"] = usage.CachedTokens,
+        },
+    };
+
+    private static AdditionalPropertiesDictionary Extras(GenerationTimings timings, IReadOnlyList<TokenLogProb>? logProbs, long seed, string? stopSequence)
+    {
+        var extras = new AdditionalPropertiesDictionary
+        {
+            ["timings"] = timings,
+            ["seed"] = seed,
+        };
+        if (logProbs is not null)
+        {
+            extras["logprobs"] = logProbs;
+        }
+
+        if (stopSequence is not null)
+        {
+            extras["stop_sequence"] = stopSequence;
+        }
+
+        return extras;
+    }
+
+    private static string NewId(string prefix) => $"{prefix}_{Guid.NewGuid():N}";
+
+    private static Idefics3ChatClientOptions Copy(Idefics3ChatClientOptions o) => new()
+    {
+        UnsupportedContent = o.UnsupportedContent,
+        AllowFileUris = o.AllowFileUris,
+        AllowHttpUris = o.AllowHttpUris,
+        HttpClient = o.HttpClient,
+        MaxImageBytes = o.MaxImageBytes,
+        ImageDownloadTimeout = o.ImageDownloadTimeout,
+        ModelId = o.ModelId,
+    };
+}

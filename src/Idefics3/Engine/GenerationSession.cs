@@ -1,0 +1,322 @@
+using System.Diagnostics;
+using Idefics3.Generation;
+using Idefics3.Modeling;
+using Idefics3.Tokenization;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace Idefics3.Engine;
+
+/// <summary>
+/// Everything one request owns while it runs: its prompt, KV cache, sampler, detokenizer and stop matcher. The model
+/// and the caches it reads are shared; nothing here is visible to other requests.
+/// </summary>
+internal sealed class GenerationSession
+{
+    private readonly Idefics3Engine _engine;
+    private readonly PreparedPrompt _prompt;
+    private readonly GenerationOptions _options;
+    private readonly int _maxNewTokens;
+    private readonly double _queueMilliseconds;
+
+    public GenerationSession(Idefics3Engine engine, PreparedPrompt prompt, GenerationOptions options, int maxNewTokens, double queueMilliseconds)
+    {
+        _engine = engine;
+        _prompt = prompt;
+        _options = options;
+        _maxNewTokens = maxNewTokens;
+        _queueMilliseconds = queueMilliseconds;
+    }
+
+    /// <summary>Runs the request to the end, emitting text deltas and a final update. Runs on a dedicated thread.</summary>
+    public void Run(Action<GenerationUpdate> emit, CancellationToken cancellationToken)
+    {
+        // TorchSharp counts live tensors per thread; this thread runs only this request, so the difference is what the
+        // request left alive (cached features and KV snapshots, or a leak).
+        long before = DisposeScopeManager.Statistics.ThreadTotalLiveCount;
+        try
+        {
+            RunCore(emit, cancellationToken);
+        }
+        finally
+        {
+            _engine.RecordTensorBalance(DisposeScopeManager.Statistics.ThreadTotalLiveCount - before);
+        }
+    }
+
+    private void RunCore(Action<GenerationUpdate> emit, CancellationToken cancellationToken)
+    {
+        Idefics3ForConditionalGeneration model = _engine.Network;
+        int[] ids = _prompt.InputIds;
+        var total = Stopwatch.StartNew();
+        double visionMs;
+        int cachedTokens = 0;
+        var leases = new List<IDisposable>();
+        KvCache? cache = null;
+        try
+        {
+            using var inference = torch.inference_mode();
+
+            // 1. Vision features, one image at a time, from the cache when the same image was seen with the same settings.
+            var sw = Stopwatch.StartNew();
+            Tensor? features = null;
+            using (var scope = NewDisposeScope())
+            {
+                var perImage = new List<Tensor>(_prompt.Images.Count);
+                foreach (PreparedImage image in _prompt.Images)
+                {
+                    cancellationToken.ThrowIfCancellationRequested();
+                    CacheLease<Tensor> lease = _engine.GetImageFeatures(image, _prompt, cancellationToken);
+                    leases.Add(lease);
+                    perImage.Add(lease.Value);
+                }
+
+                if (perImage.Count > 0)
+                {
+                    features = (perImage.Count == 1 ? perImage[0].alias() : torch.cat(perImage, 0)).MoveToOuterDisposeScope();
+                }
+            }
+
+            visionMs = sw.Elapsed.TotalMilliseconds;
+
+            // 2. Reuse the KV cache of an earlier request whose tokens (images by content) start this prompt.
+            int capacity = ids.Length + _maxNewTokens;
+            cache = model.CreateCache(1, capacity);
+            TokenPrefix promptKey = _engine.PrefixKey(ids, _prompt);
+            using (PrefixCacheMatch<KvCache>? match = _engine.FindPrefix(promptKey))
+            {
+                if (match is not null)
+                {
+                    // At least the last prompt token must run to produce the first logits.
+                    cachedTokens = Math.Min(match.MatchedLength, ids.Length - 1);
+                    if (cachedTokens > 0)
+                    {
+                        cache.CopyPrefixFrom(match.Value, cachedTokens);
+                    }
+                }
+            }
+
+            // 3. Prefill the rest of the prompt in chunks, merging image features into the <image> slots.
+            sw.Restart();
+            Tensor logits = Prefill(model, ids, cachedTokens, features, cache, cancellationToken);
+            features?.Dispose();
+            features = null;
+            double prefillMs = sw.Elapsed.TotalMilliseconds;
+            double ttftMs = total.Elapsed.TotalMilliseconds;
+
+            // 4. Decode.
+            Decode(model, ids, cachedTokens, logits, cache, visionMs, prefillMs, ttftMs, emit, cancellationToken);
+        }
+        finally
+        {
+            cache?.Dispose();
+            foreach (IDisposable lease in leases)
+            {
+                lease.Dispose();
+            }
+        }
+    }
+
+    private Tensor Prefill(Idefics3ForConditionalGeneration model, int[] ids, int start, Tensor? features, KvCache cache, CancellationToken cancellationToken)
+    {
+        int imageTokenId = model.Config.ImageTokenId;
+        int imageRowsBefore = 0;
+        for (int i = 0; i < start; i++)
+        {
+            if (ids[i] == imageTokenId)
+            {
+                imageRowsBefore++;
+            }
+        }
+
+        using Tensor? featureRows = features?.reshape(-1, features.shape[^1]);
+        int chunk = _engine.Options.PrefillChunkTokens;
+        Tensor? last = null;
+        for (int pos = start; pos < ids.Length; pos += chunk)
+        {
+            cancellationToken.ThrowIfCancellationRequested();
+            int length = Math.Min(chunk, ids.Length - pos);
+            using var scope = NewDisposeScope();
+            long[] chunkIds = new long[length];
+            int imageRows = 0;
+            for (int i = 0; i < length; i++)
+            {
+                chunkIds[i] = ids[pos + i];
+                if (ids[pos + i] == imageTokenId)
+                {
+                    imageRows++;
+                }
+            }
+
+            Tensor idTensor = torch.tensor(chunkIds, [1, length]);
+            Tensor embeds = model.EmbedTokens(idTensor);
+            if (imageRows > 0)
+            {
+                if (featureRows is null || imageRowsBefore + imageRows > featureRows.shape[0])
+                {
+                    throw new InvalidOperationException(
+                        $"The prompt has more <image> tokens than its images give features ({featureRows?.shape[0] ?? 0}).");
+                }
+
+                embeds = model.MergeImageFeatures(embeds, idTensor, featureRows.narrow(0, imageRowsBefore, imageRows));
+                imageRowsBefore += imageRows;
+            }
+
+            Tensor positions = torch.arange(pos, pos + length, dtype: ScalarType.Int64).unsqueeze(0);
+            bool isLast = pos + length == ids.Length;
+            Tensor logits = model.Forward(embeds, positions, null, cache, lastPositionOnly: true);
+            if (isLast)
+            {
+                last = logits.reshape(-1).MoveToOuterDisposeScope();
+            }
+        }
+
+        if (featureRows is not null && imageRowsBefore != featureRows.shape[0])
+        {
+            last?.Dispose();
+            throw new InvalidOperationException(
+                $"The prompt has {imageRowsBefore} <image> tokens but its images give {featureRows.shape[0]} features.");
+        }
+
+        return last ?? throw new InvalidOperationException("Empty prompt.");
+    }
+
+    private void Decode(
+        Idefics3ForConditionalGeneration model,
+        int[] ids,
+        int cachedTokens,
+        Tensor firstLogits,
+        KvCache cache,
+        double visionMs,
+        double prefillMs,
+        double ttftMs,
+        Action<GenerationUpdate> emit,
+        CancellationToken cancellationToken)
+    {
+        HuggingFaceTokenizer tokenizer = _engine.Tokenizer;
+        using var sampler = new LogitsSampler(_options, ids);
+        StreamingDecoder detokenizer = tokenizer.CreateStreamingDecoder(skipSpecialTokens: true);
+        var stops = new StopSequenceMatcher(_options.StopSequences);
+        var output = new List<int>();
+        var logProbs = _options.LogProbs ? new List<TokenLogProb>() : null;
+        FinishReason finish = FinishReason.Length;
+        string? stopSequence = null;
+        Tensor logits = firstLogits;
+        var decodeWatch = Stopwatch.StartNew();
+        var pendingIds = new List<int>();
+        var pendingLogProbs = new List<TokenLogProb>();
+        try
+        {
+            while (true)
+            {
+                if (cancellationToken.IsCancellationRequested)
+                {
+                    finish = FinishReason.Cancelled;
+                    break;
+                }
+
+                SampledToken sampled = sampler.Sample(logits);
+                logits.Dispose();
+                logits = null!;
+                int token = sampled.TokenId;
+                output.Add(token);
+                pendingIds.Add(token);
+                if (sampled.LogProb is { } lp)
+                {
+                    TokenLogProb named = _engine.NameLogProb(lp);
+                    logProbs!.Add(named);
+                    pendingLogProbs.Add(named);
+                }
+
+                if (_engine.IsEndOfSequence(token))
+                {
+                    finish = FinishReason.Stop;
+                    break;
+                }
+
+                StopSequenceMatch match = stops.Append(detokenizer.Append(token));
+                if (match.Text.Length > 0 || match.IsStop)
+                {
+                    emit(new GenerationUpdate { Text = match.Text, TokenIds = [.. pendingIds], LogProbs = logProbs is null ? null : [.. pendingLogProbs] });
+                    pendingIds.Clear();
+                    pendingLogProbs.Clear();
+                }
+
+                if (match.IsStop)
+                {
+                    finish = FinishReason.StopSequence;
+                    stopSequence = match.StopSequence;
+                    break;
+                }
+
+                if (output.Count >= _maxNewTokens)
+                {
+                    finish = FinishReason.Length;
+                    break;
+                }
+
+                using var scope = NewDisposeScope();
+                Tensor next = torch.tensor(new long[] { token }, [1, 1]);
+                Tensor positions = torch.tensor(new long[] { cache.Length }, [1, 1]);
+                logits = model.Forward(model.EmbedTokens(next), positions, null, cache, lastPositionOnly: true).reshape(-1).MoveToOuterDisposeScope();
+            }
+        }
+        finally
+        {
+            logits?.Dispose();
+        }
+
+        double decodeMs = decodeWatch.Elapsed.TotalMilliseconds;
+
+        // Keep this request's KV cache for a follow-up turn that starts with the same tokens.
+        int fed = ids.Length + Math.Max(0, output.Count - 1);
+        if (finish != FinishReason.Cancelled && cache.Length == fed)
+        {
+            int[] sequence = [.. ids, .. output.Take(output.Count - 1)];
+            _engine.StorePrefix(sequence, _prompt, cache);
+        }
+
+        string tail = string.Empty;
+        if (finish != FinishReason.StopSequence)
+        {
+            StopSequenceMatch flushed = stops.Append(detokenizer.Flush());
+            tail = flushed.IsStop ? flushed.Text : flushed.Text + stops.Flush();
+            if (flushed.IsStop)
+            {
+                finish = FinishReason.StopSequence;
+                stopSequence = flushed.StopSequence;
+            }
+        }
+
+        var usage = new GenerationUsage
+        {
+            InputTokens = ids.Length,
+            ImageTokens = _prompt.ImageTokens,
+            OutputTokens = output.Count,
+            CachedTokens = cachedTokens,
+        };
+        var timings = new GenerationTimings
+        {
+            VisionEncoderMilliseconds = visionMs,
+            PrefillMilliseconds = prefillMs,
+            TimeToFirstTokenMilliseconds = ttftMs,
+            DecodeMilliseconds = decodeMs,
+            QueueMilliseconds = _queueMilliseconds,
+            PrefillTokens = ids.Length - cachedTokens,
+            DecodeTokens = Math.Max(0, output.Count - 1),
+        };
+        _engine.LogCompleted(usage, timings, finish);
+        emit(new GenerationUpdate
+        {
+            Text = tail,
+            TokenIds = [.. pendingIds],
+            LogProbs = logProbs is null ? null : [.. pendingLogProbs],
+            FinishReason = finish,
+            StopSequence = stopSequence,
+            Usage = usage,
+            Timings = timings,
+            InputIds = ids,
+            Seed = sampler.Seed,
+        });
+    }
+}

@@ -1,0 +1,475 @@
+using System.Diagnostics;
+using System.Runtime.CompilerServices;
+using Idefics3.Configuration;
+using Idefics3.Engine;
+using Idefics3.Generation;
+using Idefics3.Modeling;
+using Idefics3.Processing;
+using Idefics3.Runtime;
+using Idefics3.Tokenization;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace Idefics3;
+
+/// <summary>
+/// A loaded Idefics3 / SmolVLM model with its processor: the engine behind both chat surfaces. It is immutable once
+/// loaded and safe to call from many threads; each request gets its own KV cache, sampler and detokenizer, and a
+/// scheduler bounds how many run at once. Image features and prompt KV caches are cached across requests.
+/// </summary>
+public sealed partial class Idefics3Engine : IDisposable, IAsyncDisposable
+{
+    private readonly RequestScheduler _scheduler;
+    private readonly LruCache<string, Tensor>? _visionCache;
+    private readonly PrefixCacheIndex<KvCache>? _prefixCache;
+    private readonly HashSet<int> _endOfSequence;
+    private readonly ILogger _logger;
+    private readonly string _compatibilityKey;
+    private int _disposed;
+    private int _visionEncodeCount;
+
+    private Idefics3Engine(
+        string modelPath,
+        string modelId,
+        Idefics3EngineOptions options,
+        Idefics3ForConditionalGeneration network,
+        Idefics3Processor processor,
+        GenerationConfig? generationConfig,
+        ILogger logger)
+    {
+        ModelPath = modelPath;
+        ModelId = modelId;
+        Options = options;
+        Network = network;
+        Processor = processor;
+        GenerationConfig = generationConfig;
+        _logger = logger;
+        _scheduler = new RequestScheduler(options.MaxConcurrentRequests, options.QueueCapacity, options.QueueTimeout);
+        _compatibilityKey = $"{modelPath}|{network.Dtype}|{network.Device}";
+        if (options.VisionCacheBytes > 0)
+        {
+            _visionCache = new LruCache<string, Tensor>(options.VisionCacheBytes, TensorBytes, static (_, t) => t.Dispose());
+        }
+
+        if (options.PrefixCacheBytes > 0)
+        {
+            _prefixCache = new PrefixCacheIndex<KvCache>(options.PrefixCacheBytes, KvCacheBytes, static c => c.Dispose());
+        }
+
+        _endOfSequence = [.. generationConfig?.EosTokenIds ?? [], .. network.Config.Text.EosTokenIds];
+        if (Tokenizer.TokenToId("<end_of_utterance>") is int endOfUtterance)
+        {
+            _endOfSequence.Add(endOfUtterance);
+        }
+    }
+
+    /// <summary>Gets the folder the model was loaded from.</summary>
+    public string ModelPath { get; }
+
+    /// <summary>Gets the model id reported to callers (the hub repository id, or the folder name).</summary>
+    public string ModelId { get; }
+
+    /// <summary>Gets the options the engine was loaded with (a private copy).</summary>
+    public Idefics3EngineOptions Options { get; }
+
+    /// <summary>Gets the model configuration.</summary>
+    public Idefics3Config Config => Network.Config;
+
+    /// <summary>Gets the generation configuration (<c>generation_config.json</c>), when the model has one.</summary>
+    public GenerationConfig? GenerationConfig { get; }
+
+    /// <summary>Gets the processor: tokenizer, chat template and image processor.</summary>
+    public Idefics3Processor Processor { get; }
+
+    /// <summary>Gets the tokenizer.</summary>
+    public HuggingFaceTokenizer Tokenizer => Processor.Tokenizer;
+
+    /// <summary>Gets the model's context window in tokens (prompt plus output).</summary>
+    public int ContextWindow => Network.Config.Text.MaxPositionEmbeddings;
+
+    /// <summary>Gets the end-of-sequence token ids that stop generation.</summary>
+    public IReadOnlySet<int> EndOfSequenceTokenIds => _endOfSequence;
+
+    /// <summary>Gets the compute dtype.</summary>
+    public ScalarType DType => Network.Dtype;
+
+    /// <summary>Gets the device the model runs on.</summary>
+    public string DeviceName => Network.Device.ToString();
+
+    internal Idefics3ForConditionalGeneration Network { get; }
+
+    /// <summary>
+    /// Loads a model from a local folder in Hugging Face layout, or from the Hugging Face hub cache (downloading what is missing) (config, tokenizer, chat template, processor settings,
+    /// safetensors weights). Weights are memory-mapped; bfloat16 checkpoints run in bfloat16 without a copy.
+    /// </summary>
+    /// <param name="modelPath">The model folder, or a Hugging Face hub repository id (<c>org/name</c> or <c>org/name@revision</c>), which is downloaded into the hub cache on first use.</param>
+    /// <param name="options">Load and runtime options; validated here.</param>
+    /// <param name="progress">Receives progress reports.</param>
+    /// <param name="loggerFactory">Creates the engine's logger.</param>
+    /// <param name="cancellationToken">Cancels loading.</param>
+    /// <returns>The loaded engine.</returns>
+    /// <exception cref="ConfigurationException">A configuration file is missing or invalid.</exception>
+    /// <exception cref="Checkpoints.CheckpointException">The weights are missing, corrupt or do not match the configuration.</exception>
+    /// <exception cref="InsufficientMemoryException">The weights cannot fit in the available memory.</exception>
+    public static async Task<Idefics3Engine> LoadAsync(
+        string modelPath,
+        Idefics3EngineOptions? options = null,
+        IProgress<ModelLoadProgress>? progress = null,
+        ILoggerFactory? loggerFactory = null,
+        CancellationToken cancellationToken = default)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(modelPath);
+        Idefics3EngineOptions opts = options?.Clone() ?? new Idefics3EngineOptions();
+        opts.Validate();
+        ILogger logger = (loggerFactory ?? NullLoggerFactory.Instance).CreateLogger<Idefics3Engine>();
+        string folder = modelPath;
+        if (!Directory.Exists(modelPath))
+        {
+            if (!Hub.HubRepoReference.TryParse(modelPath, out Hub.HubRepoReference? repo) || modelPath.StartsWith('.') || Path.IsPathRooted(modelPath))
+            {
+                throw new DirectoryNotFoundException($"Model folder '{modelPath}' does not exist (and it is not a Hugging Face repository id like 'org/name').");
+            }
+
+            progress?.Report(new ModelLoadProgress("download", 0.0, $"Resolving {repo}"));
+            var downloadProgress = progress is null ? null : new Progress<Hub.DownloadProgress>(p =>
+                progress.Report(new ModelLoadProgress("download", p.TotalBytes > 0 ? 0.9 * p.TotalBytesDownloaded / p.TotalBytes : 0, $"Downloading {p.FileName}")));
+            using var resolver = new Hub.HubModelResolver(logger);
+            folder = await resolver.ResolveAsync(repo, opts.Hub, downloadProgress, cancellationToken).ConfigureAwait(false);
+            opts.ModelId ??= repo.RepoId;
+        }
+
+        return await Task.Run(() => Load(Path.GetFullPath(folder), opts, progress, logger, cancellationToken), cancellationToken).ConfigureAwait(false);
+    }
+
+    private static Idefics3Engine Load(string modelPath, Idefics3EngineOptions options, IProgress<ModelLoadProgress>? progress, ILogger logger, CancellationToken cancellationToken)
+    {
+        var sw = Stopwatch.StartNew();
+        TorchRuntime.EnsureLoaded();
+        if (options.Threads is int threads)
+        {
+            torch.set_num_threads(threads);
+        }
+
+        progress?.Report(new ModelLoadProgress("configuration", 0.05, "Reading configuration"));
+        Idefics3Config config = Idefics3Config.Load(Path.Combine(modelPath, Idefics3Config.FileName));
+        GenerationConfig? generationConfig = GenerationConfig.LoadIfPresent(modelPath);
+        cancellationToken.ThrowIfCancellationRequested();
+
+        progress?.Report(new ModelLoadProgress("processor", 0.1, "Loading tokenizer, chat template and image processor"));
+        Idefics3Processor processor = Idefics3Processor.FromDirectory(modelPath);
+        config.ValidateImageSeqLen(processor.ProcessorConfig.ImageSeqLen);
+        cancellationToken.ThrowIfCancellationRequested();
+
+        (DeviceType deviceType, int deviceIndex) = DeviceSelection.ResolveDevice(options.Device);
+        ScalarType dtype = DeviceSelection.ResolveDType(options.DType, deviceType);
+        if (options.CheckMemoryBeforeLoading)
+        {
+            MemoryEstimate.ThrowIfTooLarge(modelPath, dtype, deviceType);
+        }
+
+        progress?.Report(new ModelLoadProgress("weights", 0.2, $"Mapping weights ({dtype} on {deviceType})"));
+        var network = Idefics3ForConditionalGeneration.Load(modelPath, new ModelLoadOptions
+        {
+            Dtype = dtype,
+            DeviceType = deviceType,
+            DeviceIndex = deviceIndex,
+            VisionChunkSize = options.VisionChunkFrames,
+        });
+        string modelId = options.ModelId ?? ModelIdFromPath(modelPath);
+        var engine = new Idefics3Engine(modelPath, modelId, options, network, processor, generationConfig, logger);
+        LogLoaded(logger, modelId, dtype, deviceType, sw.Elapsed.TotalMilliseconds);
+        progress?.Report(new ModelLoadProgress("ready", 1.0, "Model ready"));
+        return engine;
+    }
+
+    /// <summary>
+    /// Generates a reply to <paramref name="conversation"/> and returns it when complete.
+    /// </summary>
+    /// <param name="conversation">The messages, in order; images sit where they appear among the text.</param>
+    /// <param name="options">Sampling, length and stop options; null for greedy decoding with the default length.</param>
+    /// <param name="processing">Image processing options; null for the checkpoint's settings.</param>
+    /// <param name="cancellationToken">Cancels the request, in the queue or while it runs.</param>
+    /// <returns>The generated text, token ids, finish reason, usage and timings.</returns>
+    /// <exception cref="ContextWindowExceededException">The prompt plus the requested output does not fit.</exception>
+    /// <exception cref="OperationCanceledException">The request was cancelled.</exception>
+    public async Task<GenerationResult> GenerateAsync(
+        IReadOnlyList<PromptMessage> conversation,
+        GenerationOptions? options = null,
+        ProcessorOptions? processing = null,
+        CancellationToken cancellationToken = default)
+    {
+        var text = new System.Text.StringBuilder();
+        var outputIds = new List<int>();
+        var logProbs = new List<TokenLogProb>();
+        GenerationUpdate? last = null;
+        await foreach (GenerationUpdate update in GenerateStreamingAsync(conversation, options, processing, cancellationToken).ConfigureAwait(false))
+        {
+            text.Append(update.Text);
+            outputIds.AddRange(update.TokenIds);
+            if (update.LogProbs is not null)
+            {
+                logProbs.AddRange(update.LogProbs);
+            }
+
+            last = update;
+        }
+
+        if (last?.FinishReason is not FinishReason finish)
+        {
+            throw new InvalidOperationException("Generation ended without a final update.");
+        }
+
+        return new GenerationResult
+        {
+            Text = text.ToString(),
+            InputIds = last.InputIds ?? [],
+            OutputIds = outputIds,
+            FinishReason = finish,
+            StopSequence = last.StopSequence,
+            Usage = last.Usage!,
+            Timings = last.Timings!,
+            LogProbs = options?.LogProbs == true ? logProbs : null,
+            Seed = last.Seed ?? 0,
+        };
+    }
+
+    /// <summary>
+    /// Generates a reply to <paramref name="conversation"/>, yielding text deltas as tokens are produced. Generation runs
+    /// on a worker thread, so the caller is never blocked; abandoning the enumeration cancels it.
+    /// </summary>
+    /// <param name="conversation">The messages, in order; images sit where they appear among the text.</param>
+    /// <param name="options">Sampling, length and stop options; null for greedy decoding with the default length.</param>
+    /// <param name="processing">Image processing options; null for the checkpoint's settings.</param>
+    /// <param name="cancellationToken">Cancels the request, in the queue or while it runs.</param>
+    /// <returns>The updates; the last one carries the finish reason, usage and timings.</returns>
+    /// <exception cref="ContextWindowExceededException">The prompt plus the requested output does not fit.</exception>
+    public async IAsyncEnumerable<GenerationUpdate> GenerateStreamingAsync(
+        IReadOnlyList<PromptMessage> conversation,
+        GenerationOptions? options = null,
+        ProcessorOptions? processing = null,
+        [EnumeratorCancellation] CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(conversation);
+        ObjectDisposedException.ThrowIf(Volatile.Read(ref _disposed) != 0, this);
+        GenerationOptions generation = options ?? GenerationOptions.Default;
+
+        // The prompt is prepared before queueing (on a pool thread: image decoding is CPU work), so a bad image or an
+        // over-long prompt fails at once, without model compute.
+        PreparedPrompt prompt = await Task.Run(() => Prepare(conversation, processing), cancellationToken).ConfigureAwait(false);
+        try
+        {
+            int maxNew = BudgetOutput(prompt, generation);
+            var queued = Stopwatch.StartNew();
+            IAsyncEnumerable<GenerationUpdate> updates = _scheduler.RunStreamingAsync(
+                token =>
+                {
+                    double queueMs = queued.Elapsed.TotalMilliseconds;
+                    var session = new GenerationSession(this, prompt, generation, maxNew, queueMs);
+                    return DedicatedProducer.StreamAsync<GenerationUpdate>(session.Run, GenerationDefaults.StreamBufferCapacity, token);
+                },
+                cancellationToken);
+            await foreach (GenerationUpdate update in updates.ConfigureAwait(false))
+            {
+                yield return update;
+            }
+        }
+        finally
+        {
+            prompt.Dispose();
+        }
+    }
+
+    /// <summary>
+    /// Counts the prompt tokens a conversation needs (images included) without running the model, so a caller can budget
+    /// the context before any compute.
+    /// </summary>
+    /// <param name="conversation">The messages.</param>
+    /// <param name="processing">Image processing options.</param>
+    /// <returns>The token account: total, text and image tokens, tiles per image.</returns>
+    public TokenAccount CountTokens(IReadOnlyList<PromptMessage> conversation, ProcessorOptions? processing = null)
+    {
+        ArgumentNullException.ThrowIfNull(conversation);
+        return Processor.CountTokens(conversation, processing);
+    }
+
+    /// <summary>Drops every cached image feature and prompt KV cache.</summary>
+    public void ClearCaches()
+    {
+        _visionCache?.Clear();
+        _prefixCache?.Clear();
+    }
+
+    /// <inheritdoc />
+    public void Dispose()
+    {
+        if (Interlocked.Exchange(ref _disposed, 1) != 0)
+        {
+            return;
+        }
+
+        _visionCache?.Dispose();
+        _prefixCache?.Dispose();
+        Network.Dispose();
+    }
+
+    /// <inheritdoc />
+    public ValueTask DisposeAsync()
+    {
+        Dispose();
+        return ValueTask.CompletedTask;
+    }
+
+    /// <summary>Gets the number of tensors the last finished request left alive on its thread (diagnostics).</summary>
+    internal long LastTensorBalance { get; private set; }
+
+    /// <summary>Gets how many image feature sets were computed by the vision encoder (cache misses).</summary>
+    internal int VisionEncodeCount => _visionEncodeCount;
+
+    internal void RecordTensorBalance(long balance) => LastTensorBalance = balance;
+
+    internal bool IsEndOfSequence(int token) => _endOfSequence.Contains(token);
+
+    internal TokenLogProb NameLogProb(TokenLogProb logProb) => logProb with
+    {
+        Text = Tokenizer.Decode([logProb.TokenId]),
+    };
+
+    internal CacheLease<Tensor> GetImageFeatures(PreparedImage image, PreparedPrompt prompt, CancellationToken cancellationToken)
+    {
+        Tensor Encode()
+        {
+            Interlocked.Increment(ref _visionEncodeCount);
+            using var scope = NewDisposeScope();
+            Tensor pixels = prompt.PixelValues!.narrow(0, image.FirstFrame, image.FrameCount);
+            Tensor? mask = prompt.PixelAttentionMask?.narrow(0, image.FirstFrame, image.FrameCount);
+            // Detached: the features outlive this request (vision cache) or are freed by their lease.
+            return Network.EncodeImages(pixels, mask, cancellationToken).DetachFromDisposeScope();
+        }
+
+        if (_visionCache is null)
+        {
+            Tensor features = Encode();
+            return new CacheLease<Tensor>(features, features.Dispose);
+        }
+
+        if (_visionCache.TryAcquire(image.CacheKey, out CacheLease<Tensor>? hit))
+        {
+            LogVisionCacheHit(_logger, image.FrameCount);
+            return hit;
+        }
+
+        return _visionCache.Add(image.CacheKey, Encode());
+    }
+
+    internal TokenPrefix PrefixKey(int[] ids, PreparedPrompt prompt) =>
+        TokenPrefix.Create(ids, Config.ImageTokenId, [.. prompt.Images.Select(i => i.CacheKey)], [.. prompt.Images.Select(i => i.TokenCount)]);
+
+    internal PrefixCacheMatch<KvCache>? FindPrefix(TokenPrefix key) =>
+        _prefixCache?.FindLongest(_compatibilityKey, key);
+
+    internal void StorePrefix(int[] sequence, PreparedPrompt prompt, KvCache cache)
+    {
+        if (_prefixCache is null || sequence.Length == 0)
+        {
+            return;
+        }
+
+        KvCache snapshot = Network.CreateCache(1, sequence.Length);
+        snapshot.CopyPrefixFrom(cache, sequence.Length);
+        _prefixCache.Add(_compatibilityKey, PrefixKey(sequence, prompt), snapshot).Dispose();
+    }
+
+    internal void LogCompleted(GenerationUsage usage, GenerationTimings timings, FinishReason finish) =>
+        LogGenerated(_logger, usage.InputTokens, usage.CachedTokens, usage.OutputTokens, timings.TimeToFirstTokenMilliseconds, timings.DecodeTokensPerSecond, finish);
+
+    private PreparedPrompt Prepare(IReadOnlyList<PromptMessage> conversation, ProcessorOptions? processing)
+    {
+        ProcessorOptions options = processing ?? new ProcessorOptions();
+        ProcessedPrompt processed = Processor.Process(conversation, options);
+        int[] ids = Array.ConvertAll(processed.InputIds, static id => checked((int)id));
+        if (processed.PixelValues is null || processed.PixelValuesShape is null)
+        {
+            return new PreparedPrompt { InputIds = ids, Images = [] };
+        }
+
+        long[] shape = Array.ConvertAll(processed.PixelValuesShape, static d => (long)d);
+        if (shape.Length == 5)
+        {
+            shape = [shape[0] * shape[1], shape[2], shape[3], shape[4]];
+        }
+
+        Tensor pixels = torch.tensor(processed.PixelValues, shape);
+        Tensor? mask = processed.PixelAttentionMask is null
+            ? null
+            : torch.tensor(processed.PixelAttentionMask, [shape[0], shape[2], shape[3]]).to(ScalarType.Bool);
+        string settings = $"{Processor.SettingsFor(options)}|{options.AlphaHandling}";
+        var images = new List<PreparedImage>(processed.Images.Count);
+        int frame = 0;
+        foreach (PromptImageInfo image in processed.Images)
+        {
+            images.Add(new PreparedImage($"{image.ContentHash}|{settings}", frame, image.FrameCount, image.FrameCount * Config.ImageSeqLen));
+            frame += image.FrameCount;
+        }
+
+        return new PreparedPrompt { InputIds = ids, PixelValues = pixels, PixelAttentionMask = mask, Images = images };
+    }
+
+    private int BudgetOutput(PreparedPrompt prompt, GenerationOptions options)
+    {
+        int promptTokens = prompt.InputIds.Length;
+        int window = ContextWindow;
+        if (options.MaxNewTokens is int requested)
+        {
+            if (promptTokens + requested > window)
+            {
+                throw new ContextWindowExceededException(promptTokens, prompt.ImageTokens, requested, window);
+            }
+
+            return requested;
+        }
+
+        int room = window - promptTokens;
+        if (room < 1)
+        {
+            throw new ContextWindowExceededException(promptTokens, prompt.ImageTokens, 1, window);
+        }
+
+        return Math.Min(options.EffectiveMaxNewTokens, room);
+    }
+
+    private static long TensorBytes(Tensor t) => t.NumberOfElements * t.ElementSize;
+
+    private long KvCacheBytes(KvCache cache)
+    {
+        TextConfig text = Config.Text;
+        long elementSize = Network.Dtype == ScalarType.Float32 ? 4 : 2;
+        return 2L * cache.Layers * cache.Batch * text.NumKeyValueHeads * cache.Capacity * text.HeadDim * elementSize;
+    }
+
+    private static string ModelIdFromPath(string modelPath)
+    {
+        // A Hugging Face hub snapshot: .../models--org--name/snapshots/<commit> → org/name.
+        string? snapshots = Path.GetDirectoryName(modelPath);
+        string? repo = snapshots is null ? null : Path.GetDirectoryName(snapshots);
+        string? repoName = repo is null ? null : Path.GetFileName(repo);
+        if (snapshots is not null && Path.GetFileName(snapshots) == "snapshots" && repoName is not null &&
+            repoName.StartsWith("models--", StringComparison.Ordinal))
+        {
+            string[] parts = repoName["models--".Length..].Split("--");
+            return string.Join('/', parts);
+        }
+
+        return Path.GetFileName(modelPath.TrimEnd(Path.DirectorySeparatorChar, Path.AltDirectorySeparatorChar));
+    }
+
+    [LoggerMessage(EventId = 1, Level = LogLevel.Information, Message = "Loaded {ModelId} ({DType} on {Device}) in {Milliseconds:F0} ms")]
+    private static partial void LogLoaded(ILogger logger, string modelId, ScalarType dType, DeviceType device, double milliseconds);
+
+    [LoggerMessage(EventId = 2, Level = LogLevel.Debug, Message = "Vision features for {Frames} frames served from the cache")]
+    private static partial void LogVisionCacheHit(ILogger logger, int frames);
+
+    [LoggerMessage(EventId = 3, Level = LogLevel.Information, Message = "Generated: {InputTokens} prompt tokens ({CachedTokens} reused from cache), {OutputTokens} output tokens, first token after {TtftMilliseconds:F0} ms, decode {DecodeTokensPerSecond:F1} tokens/s, finish {FinishReason}")]
+    private static partial void LogGenerated(ILogger logger, int inputTokens, int cachedTokens, int outputTokens, double ttftMilliseconds, double decodeTokensPerSecond, FinishReason finishReason);
+}

@@ -1,0 +1,100 @@
+using Idefics3.Generation;
+
+namespace Idefics3;
+
+/// <summary>Options for loading and running a model with <see cref="Idefics3Engine"/>. Validated when the engine loads.</summary>
+public sealed class Idefics3EngineOptions
+{
+    /// <summary>Gets or sets the device: <c>auto</c> (CUDA when available, else CPU), <c>cpu</c>, <c>cuda</c> or <c>cuda:N</c>.</summary>
+    public string Device { get; set; } = "auto";
+
+    /// <summary>Gets or sets the compute dtype (see <see cref="ModelDType"/>).</summary>
+    public ModelDType DType { get; set; } = ModelDType.Auto;
+
+    /// <summary>
+    /// Gets or sets the number of CPU threads for libtorch. Null leaves libtorch's default (one per core). Setting it
+    /// changes libtorch's process-wide thread pool, so it is only applied when you set it.
+    /// </summary>
+    public int? Threads { get; set; }
+
+    /// <summary>Gets or sets how many requests run at once (default 1: requests queue and run in turn).</summary>
+    public int MaxConcurrentRequests { get; set; } = GenerationDefaults.MaxConcurrency;
+
+    /// <summary>Gets or sets how many requests may wait for a free slot before new ones are refused.</summary>
+    public int QueueCapacity { get; set; } = GenerationDefaults.QueueCapacity;
+
+    /// <summary>Gets or sets how long a request may wait in the queue before it fails with a <see cref="TimeoutException"/>; null waits forever.</summary>
+    public TimeSpan? QueueTimeout { get; set; }
+
+    /// <summary>Gets or sets the memory for cached vision features, keyed by image content and preprocessing (default 512 MiB; 0 disables).</summary>
+    public long VisionCacheBytes { get; set; } = 512L * 1024 * 1024;
+
+    /// <summary>Gets or sets the memory for reusable KV caches of earlier prompts (default 1 GiB; 0 disables prefix reuse).</summary>
+    public long PrefixCacheBytes { get; set; } = 1024L * 1024 * 1024;
+
+    /// <summary>Gets or sets the number of prompt tokens prefilled per step (cancellation is checked between steps).</summary>
+    public int PrefillChunkTokens { get; set; } = 512;
+
+    /// <summary>Gets or sets the number of image frames encoded per step (cancellation is checked between steps).</summary>
+    public int VisionChunkFrames { get; set; } = 4;
+
+    /// <summary>Gets or sets a value indicating whether loading fails fast when the weights cannot fit in memory.</summary>
+    public bool CheckMemoryBeforeLoading { get; set; } = true;
+
+    /// <summary>
+    /// Gets or sets where and how a Hugging Face hub repository id is downloaded; null reads the standard environment
+    /// variables (HF_HOME, HF_HUB_CACHE, HF_ENDPOINT, HF_TOKEN, HF_HUB_OFFLINE).
+    /// </summary>
+    public Hub.HubOptions? Hub { get; set; }
+
+    /// <summary>Gets or sets the model id reported to callers; by default the repository id or the folder name.</summary>
+    public string? ModelId { get; set; }
+
+    /// <summary>Checks the options and throws for invalid values.</summary>
+    /// <exception cref="ArgumentException">A value is invalid; the parameter name is the option's.</exception>
+    public void Validate()
+    {
+        _ = ParseDevice(Device);
+        if (!Enum.IsDefined(DType))
+        {
+            throw new ArgumentOutOfRangeException(nameof(DType), DType, "Unknown dtype.");
+        }
+
+        if (Threads is <= 0)
+        {
+            throw new ArgumentOutOfRangeException(nameof(Threads), Threads, "Must be positive.");
+        }
+
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(MaxConcurrentRequests, nameof(MaxConcurrentRequests));
+        ArgumentOutOfRangeException.ThrowIfNegative(QueueCapacity, nameof(QueueCapacity));
+        ArgumentOutOfRangeException.ThrowIfNegative(VisionCacheBytes, nameof(VisionCacheBytes));
+        ArgumentOutOfRangeException.ThrowIfNegative(PrefixCacheBytes, nameof(PrefixCacheBytes));
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(PrefillChunkTokens, nameof(PrefillChunkTokens));
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(VisionChunkFrames, nameof(VisionChunkFrames));
+        if (QueueTimeout is { } t && t <= TimeSpan.Zero)
+        {
+            throw new ArgumentOutOfRangeException(nameof(QueueTimeout), QueueTimeout, "Must be positive.");
+        }
+    }
+
+    /// <summary>Creates a copy of these options.</summary>
+    /// <returns>The copy.</returns>
+    public Idefics3EngineOptions Clone() => (Idefics3EngineOptions)MemberwiseClone();
+
+    internal static (string Kind, int Index) ParseDevice(string? device)
+    {
+        string d = (device ?? "auto").Trim().ToLowerInvariant();
+        if (d is "auto" or "cpu" or "cuda")
+        {
+            return (d, d == "cuda" ? 0 : -1);
+        }
+
+        if (d.StartsWith("cuda:", StringComparison.Ordinal) &&
+            int.TryParse(d.AsSpan(5), System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out int index))
+        {
+            return ("cuda", index);
+        }
+
+        throw new ArgumentException($"Unknown device '{device}'. Use auto, cpu, cuda or cuda:N.", nameof(device));
+    }
+}

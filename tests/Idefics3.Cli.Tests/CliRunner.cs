@@ -25,12 +25,52 @@ internal static class CliRunner
 
     public static string TinyModel => FixturePath("tiny-model");
 
+    private static async Task PumpAsync(StreamReader reader, StringBuilder target)
+    {
+        char[] buffer = new char[4096];
+        int read;
+        while ((read = await reader.ReadAsync(buffer)) > 0)
+        {
+            lock (target)
+            {
+                target.Append(buffer, 0, read);
+            }
+        }
+    }
+
+    /// <summary>Sends SIGINT (what Ctrl+C sends) to a process.</summary>
+    public static async Task InterruptAsync(Process process)
+    {
+        using var kill = Process.Start(new ProcessStartInfo("kill", ["-s", "INT", process.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)]) { UseShellExecute = false })!;
+        await kill.WaitForExitAsync();
+    }
+
+    /// <summary>Waits until <paramref name="text"/> contains <paramref name="expected"/>.</summary>
+    public static async Task WaitForAsync(StringBuilder text, string expected, TimeSpan timeout)
+    {
+        var deadline = DateTime.UtcNow + timeout;
+        while (DateTime.UtcNow < deadline)
+        {
+            lock (text)
+            {
+                if (text.ToString().Contains(expected, StringComparison.Ordinal))
+                {
+                    return;
+                }
+            }
+
+            await Task.Delay(50);
+        }
+
+        throw new TimeoutException($"'{expected}' did not appear in: {text}");
+    }
+
     public static async Task<CliResult> RunAsync(
         IEnumerable<string> args,
         IReadOnlyDictionary<string, string?>? environment = null,
         string? stdin = null,
         TimeSpan? timeout = null,
-        Func<Process, StringBuilder, Task>? whileRunning = null)
+        Func<Process, StringBuilder, StringBuilder, Task>? whileRunning = null)
     {
         string dotnet = Environment.GetEnvironmentVariable("DOTNET_HOST_PATH") is { Length: > 0 } host ? host : "dotnet";
         var info = new ProcessStartInfo(dotnet)
@@ -64,52 +104,27 @@ internal static class CliRunner
         using var process = Process.Start(info)!;
         var stdout = new StringBuilder();
         var stderr = new StringBuilder();
-        var stdoutClosed = new TaskCompletionSource();
-        var stderrClosed = new TaskCompletionSource();
-        process.OutputDataReceived += (_, e) =>
-        {
-            if (e.Data is null)
-            {
-                stdoutClosed.TrySetResult();
-                return;
-            }
-
-            lock (stdout)
-            {
-                stdout.Append(e.Data).Append('\n');
-            }
-        };
-        process.ErrorDataReceived += (_, e) =>
-        {
-            if (e.Data is null)
-            {
-                stderrClosed.TrySetResult();
-                return;
-            }
-
-            lock (stderr)
-            {
-                stderr.Append(e.Data).Append('\n');
-            }
-        };
-        process.BeginOutputReadLine();
-        process.BeginErrorReadLine();
+        // Raw character reads (not line events), so the text is exactly what the tool wrote, \r and all.
+        Task stdoutDone = PumpAsync(process.StandardOutput, stdout);
+        Task stderrDone = PumpAsync(process.StandardError, stderr);
         if (stdin is not null)
         {
             await process.StandardInput.WriteAsync(stdin);
         }
 
-        process.StandardInput.Close();
         if (whileRunning is not null)
         {
-            await whileRunning(process, stdout);
+            // stdin stays open while the callback runs (a chat waiting for input), then closes.
+            await whileRunning(process, stdout, stderr);
         }
+
+        process.StandardInput.Close();
 
         using var cts = new CancellationTokenSource(timeout ?? TimeSpan.FromSeconds(60));
         try
         {
             await process.WaitForExitAsync(cts.Token);
-            await Task.WhenAll(stdoutClosed.Task, stderrClosed.Task).WaitAsync(TimeSpan.FromSeconds(10));
+            await Task.WhenAll(stdoutDone, stderrDone).WaitAsync(TimeSpan.FromSeconds(10));
         }
         catch (OperationCanceledException)
         {

@@ -46,7 +46,8 @@ internal static class ChatCommand
                     Console.Error.Write("> ");
                 }
 
-                string? line = await Console.In.ReadLineAsync(cancellationToken);
+                // Console reads do not observe cancellation: wait for the line on the side, so Ctrl+C ends the chat at once.
+                string? line = await Task.Run(Console.In.ReadLine, CancellationToken.None).WaitAsync(cancellationToken);
                 if (line is null)
                 {
                     return ExitCodes.Success;

@@ -9,7 +9,7 @@ internal static class AnswerJson
 {
     public static void Write(Stream output, string model, GenerationResult result, int? topLogProbs)
     {
-        using var writer = new Utf8JsonWriter(output, new JsonWriterOptions { Indented = true, Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping });
+        using var writer = new Utf8JsonWriter(output, new JsonWriterOptions { Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping });
         writer.WriteStartObject();
         writer.WriteString("model", model);
         writer.WriteString("text", result.Text);

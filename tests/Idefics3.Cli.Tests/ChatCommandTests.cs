@@ -26,6 +26,7 @@ public sealed class ChatCommandTests(TinyEngineFixture fixture) : IClassFixture<
         Assert.Equal(3, stats.Length);
         Assert.StartsWith($"[{turn1.Usage.InputTokens} prompt tokens", stats[0], StringComparison.Ordinal);
         Assert.StartsWith($"[{turn2.Usage.InputTokens} prompt tokens", stats[1], StringComparison.Ordinal);
+        Assert.Contains("cached)", stats[1], StringComparison.Ordinal); // the engine's prefix cache served the history
         Assert.StartsWith($"[{turn3.Usage.InputTokens} prompt tokens", stats[2], StringComparison.Ordinal);
     }
 

@@ -41,6 +41,20 @@ public sealed class DownloadCommandTests
     }
 
     [Fact]
+    public async Task Download_with_the_progress_bars_forced_on_a_redirected_stream_still_works()
+    {
+        await using var hub = HubFixture.Start();
+        Dictionary<string, string?> environment = hub.Environment();
+        environment["IDEFICS3_PROGRESS"] = "rich";
+
+        CliResult result = await CliRunner.RunAsync(["download", HubFixture.RepoId], environment);
+
+        Assert.True(result.ExitCode == 0, result.ToString());
+        Assert.True(Directory.Exists(result.Stdout.Trim()), result.ToString());
+        Assert.Contains("Downloaded", result.Stderr, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task An_unknown_repository_exits_with_1_and_says_not_found()
     {
         await using var hub = HubFixture.Start();

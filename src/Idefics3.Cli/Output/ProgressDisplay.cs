@@ -31,6 +31,17 @@ internal sealed class ProgressDisplay
             return new ProgressDisplay(DisplayMode.None);
         }
 
+        // IDEFICS3_PROGRESS=rich|plain|none overrides the detection (for CI logs, or a terminal the detection gets wrong).
+        switch (Environment.GetEnvironmentVariable("IDEFICS3_PROGRESS")?.Trim().ToLowerInvariant())
+        {
+            case "rich":
+                return new ProgressDisplay(DisplayMode.Rich);
+            case "plain":
+                return new ProgressDisplay(DisplayMode.Plain);
+            case "none":
+                return new ProgressDisplay(DisplayMode.None);
+        }
+
         bool interactive = !Console.IsOutputRedirected && !Console.IsErrorRedirected &&
             !string.Equals(Environment.GetEnvironmentVariable("TERM"), "dumb", StringComparison.Ordinal);
         return new ProgressDisplay(interactive ? DisplayMode.Rich : DisplayMode.Plain);

@@ -23,6 +23,7 @@ public sealed class CommandLineTests
     [InlineData("ask", "--top-p", "0", "hi")]
     [InlineData("ask", "--max-tokens", "0", "hi")]
     [InlineData("ask", "--logprobs", "21", "hi")]
+    [InlineData("ask", "--logprobs", "3", "hi")]
     [InlineData("ask", "--longest-edge", "abc", "hi")]
     [InlineData("ask", "--dtype", "int8", "hi")]
     [InlineData("ask")]

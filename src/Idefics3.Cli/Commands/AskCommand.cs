@@ -29,7 +29,7 @@ internal static class AskCommand
         };
         Option<int?> logprobs = new Option<int?>("--logprobs")
         {
-            Description = "Report the log-probability of each generated token and of its K most likely alternatives (0-20; shown with --json).",
+            Description = "With --json: the log-probability of each generated token and of its K most likely alternatives (0-20).",
             HelpName = "K",
         }.InRange(0, GenerationDefaults.MaxTopLogProbs);
 
@@ -54,6 +54,11 @@ internal static class AskCommand
             }
 
             int? topLogProbs = parse.GetValue(logprobs);
+            if (topLogProbs is not null && !parse.GetValue(json))
+            {
+                throw new UsageException("--logprobs is reported in the JSON output: add --json.");
+            }
+
             GenerationOptions generation = arguments.GenerationOptions(parse, topLogProbs);
             ProcessorOptions? processing = arguments.ProcessorOptions(parse);
 

@@ -46,7 +46,7 @@ internal sealed class GenerationArguments
 
     public Option<int?> MaxTokens { get; } = new Option<int?>("--max-tokens", "-n")
     {
-        Description = "The most tokens to generate (default: the model's generation config, else 512).",
+        Description = "The most tokens to generate (default 512, capped by the context window).",
     }.AtLeast(1);
 
     public Option<long?> Seed { get; } = new("--seed")

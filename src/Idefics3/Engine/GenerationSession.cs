@@ -194,7 +194,7 @@ internal sealed class GenerationSession
         CancellationToken cancellationToken)
     {
         HuggingFaceTokenizer tokenizer = _engine.Tokenizer;
-        using var sampler = new LogitsSampler(_options, ids);
+        using var sampler = new LogitsSampler(_options, ids, [.. _engine.EndOfSequenceTokenIds, .. _options.StopTokenIds]);
         StreamingDecoder detokenizer = tokenizer.CreateStreamingDecoder(skipSpecialTokens: true);
         var stops = new StopSequenceMatcher(_options.StopSequences);
         var output = new List<int>();
@@ -228,7 +228,7 @@ internal sealed class GenerationSession
                     pendingLogProbs.Add(named);
                 }
 
-                if (_engine.IsEndOfSequence(token))
+                if (_engine.IsEndOfSequence(token) || _options.StopTokenIds.Contains(token))
                 {
                     finish = FinishReason.Stop;
                     break;

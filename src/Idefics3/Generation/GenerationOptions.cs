@@ -28,6 +28,7 @@ public sealed record GenerationOptions
     private readonly int _topLogProbs;
     private readonly IReadOnlyList<string> _stopSequences = s_noStrings;
     private readonly IReadOnlyList<int> _stopTokenIds = s_noInts;
+    private readonly int _minNewTokens;
 
     /// <summary>Gets options with every default.</summary>
     public static GenerationOptions Default { get; } = new();
@@ -48,6 +49,21 @@ public sealed record GenerationOptions
             }
 
             _maxNewTokens = value;
+        }
+    }
+
+    /// <summary>
+    /// Gets the number of tokens generated before an end-of-sequence token may end generation (Hugging Face
+    /// <c>min_new_tokens</c>: until then those tokens' logits are masked, so they are never chosen). Default 0.
+    /// </summary>
+    /// <exception cref="ArgumentOutOfRangeException">The value is negative.</exception>
+    public int MinNewTokens
+    {
+        get => _minNewTokens;
+        init
+        {
+            ArgumentOutOfRangeException.ThrowIfNegative(value, nameof(MinNewTokens));
+            _minNewTokens = value;
         }
     }
 

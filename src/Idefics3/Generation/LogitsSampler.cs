@@ -36,6 +36,7 @@ public sealed class LogitsSampler : IDisposable
     private readonly List<long> _seenIds = [];
     private readonly Dictionary<int, int> _generatedCounts = [];
     private readonly List<int> _generated = [];
+    private readonly long[] _endOfSequence;
     private Generator? _generator;
     private bool _disposed;
 
@@ -48,9 +49,22 @@ public sealed class LogitsSampler : IDisposable
     /// <exception cref="ArgumentNullException"><paramref name="options"/> is null.</exception>
     /// <exception cref="ArgumentOutOfRangeException">A prompt token id is negative.</exception>
     public LogitsSampler(GenerationOptions options, ReadOnlySpan<int> promptTokenIds)
+        : this(options, promptTokenIds, [])
+    {
+    }
+
+    /// <summary>Initializes a new instance of the <see cref="LogitsSampler"/> class that knows the end-of-sequence tokens.</summary>
+    /// <param name="options">The request's options.</param>
+    /// <param name="promptTokenIds">The prompt's token ids (for the repetition penalty).</param>
+    /// <param name="endOfSequenceTokenIds">
+    /// Tokens that end generation; while fewer than <see cref="GenerationOptions.MinNewTokens"/> tokens exist they are never chosen.
+    /// </param>
+    public LogitsSampler(GenerationOptions options, ReadOnlySpan<int> promptTokenIds, IEnumerable<int> endOfSequenceTokenIds)
     {
         ArgumentNullException.ThrowIfNull(options);
+        ArgumentNullException.ThrowIfNull(endOfSequenceTokenIds);
         _options = options;
+        _endOfSequence = [.. endOfSequenceTokenIds.Select(static id => (long)id)];
         Seed = options.Seed ?? Random.Shared.NextInt64();
         foreach (int id in promptTokenIds)
         {
@@ -85,6 +99,11 @@ public sealed class LogitsSampler : IDisposable
 
         int token;
         Tensor scores = ApplyPenaltiesCore(raw);
+        if (_generated.Count < _options.MinNewTokens && _endOfSequence.Length > 0)
+        {
+            scores = scores.index_fill(0, torch.tensor(_endOfSequence, device: scores.device), float.NegativeInfinity);
+        }
+
         if (_options.IsGreedy)
         {
             token = (int)scores.argmax().item<long>();

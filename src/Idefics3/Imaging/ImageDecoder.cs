@@ -40,7 +40,7 @@ public static class ImageDecoder
         Image<Rgba32> image;
         try
         {
-            image = Image.Load<Rgba32>(new DecoderOptions { MaxFrames = 1 }, data);
+            image = Image.Load<Rgba32>(new DecoderOptions { MaxFrames = 1, ColorProfileHandling = ColorProfileHandling.Preserve }, data);
         }
         catch (UnknownImageFormatException ex)
         {

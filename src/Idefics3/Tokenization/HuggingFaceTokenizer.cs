@@ -33,6 +33,7 @@ public sealed class HuggingFaceTokenizer
     private readonly int[] _suffixIds;
     private readonly ConcurrentDictionary<string, int[]> _cache = new(StringComparer.Ordinal);
     private readonly int[] _charIds;
+    private int _cacheCount;
 
     private HuggingFaceTokenizer(
         Dictionary<string, int> vocab,
@@ -554,12 +555,16 @@ public sealed class HuggingFaceTokenizer
             result = Bpe(mapped);
         }
 
-        if (_cache.Count >= MaxCacheEntries)
+        if (Volatile.Read(ref _cacheCount) >= MaxCacheEntries)
         {
             _cache.Clear();
+            Volatile.Write(ref _cacheCount, 0);
         }
 
-        _cache.TryAdd(word, result);
+        if (_cache.TryAdd(word, result))
+        {
+            Interlocked.Increment(ref _cacheCount);
+        }
         return result;
     }
 

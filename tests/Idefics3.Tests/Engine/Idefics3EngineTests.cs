@@ -96,6 +96,30 @@ public sealed class Idefics3EngineTests : IClassFixture<EngineFixture>
     }
 
     [Fact]
+    public async Task A_stop_token_id_ends_generation_with_the_token_included_as_for_end_of_sequence()
+    {
+        // Greedy output of split_2x2 is 142 212 249 71 62 ...
+        GenerationResult result = await Engine.GenerateAsync(
+            EngineFixture.SplitConversation(), new GenerationOptions { MaxNewTokens = 10, StopTokenIds = [71] }, s_goldenSplit);
+
+        Assert.Equal(FinishReason.Stop, result.FinishReason);
+        Assert.Equal(new[] { 142, 212, 249, 71 }, result.OutputIds);
+    }
+
+    [Fact]
+    public async Task Min_new_tokens_keeps_end_of_sequence_tokens_from_being_chosen_early()
+    {
+        // Make the first greedy token (142) an end-of-sequence token: without MinNewTokens generation ends at once.
+        var stopAtFirst = new GenerationOptions { MaxNewTokens = 6, StopTokenIds = [142] };
+        GenerationResult ended = await Engine.GenerateAsync(EngineFixture.SplitConversation(), stopAtFirst, s_goldenSplit);
+        GenerationResult held = await Engine.GenerateAsync(EngineFixture.SplitConversation(), stopAtFirst with { MinNewTokens = 3 }, s_goldenSplit);
+
+        Assert.Equal(new[] { 142 }, ended.OutputIds);
+        Assert.True(held.OutputIds.Count >= 3);
+        Assert.DoesNotContain(142, held.OutputIds.Take(3));
+    }
+
+    [Fact]
     public async Task Logprobs_are_the_raw_log_softmax_with_the_requested_alternatives()
     {
         GenerationResult result = await Engine.GenerateAsync(

@@ -95,6 +95,19 @@ public class ImageDecoderTests
     }
 
     [Fact]
+    public void Animated_gif_decodes_its_first_frame()
+    {
+        using var gif = new Image<Rgba32>(8, 8, new Rgba32(255, 0, 0, 255));
+        using var second = new Image<Rgba32>(8, 8, new Rgba32(0, 0, 255, 255));
+        gif.Frames.AddFrame(second.Frames.RootFrame);
+        var data = Encode(gif, new GifEncoder());
+
+        var rgb = ImageDecoder.Decode(data);
+
+        Assert.Equal(new byte[] { 255, 0, 0 }, rgb.Pixels[..3]);
+    }
+
+    [Fact]
     public void Grayscale_png_expands_to_three_equal_channels()
     {
         var rgb = ImageDecoder.Decode(File.ReadAllBytes(TestFixtures.PathOf("images", "real", "img09_90x60_gray.png")));

@@ -24,6 +24,15 @@ public class JinjaSubsetTests
     }
 
     [Fact]
+    public void ChatML_template_with_default_system_prompt_renders()
+    {
+        string t = "{% for message in messages %}{% if loop.first and messages[0]['role'] != 'system' %}{{ '<|im_start|>system\\nYou are helpful.<|im_end|>\\n' }}{% endif %}{{'<|im_start|>' + message['role'] + '\\n' + message['content'] + '<|im_end|>' + '\\n'}}{% endfor %}{% if add_generation_prompt %}{{ '<|im_start|>assistant\\n' }}{% endif %}";
+        Assert.Equal(
+            "<|im_start|>system\nYou are helpful.<|im_end|>\n<|im_start|>user\nHi<|im_end|>\n<|im_start|>assistant\n",
+            Render(t, """[{"role":"user","content":"Hi"}]""", addGenerationPrompt: true));
+    }
+
+    [Fact]
     public void Loop_variables_and_set_work()
     {
         string t = "{% set sep = ', ' %}{% for m in messages %}{% if not loop.first %}{{ sep }}{% endif %}{{ loop.index }}:{{ m['role'] | upper }}{% if loop.last %}.{% endif %}{% endfor %}";

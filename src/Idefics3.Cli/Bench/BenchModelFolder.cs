@@ -1,0 +1,90 @@
+using System.Globalization;
+using System.Reflection;
+using System.Text;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using Idefics3.Configuration;
+using Idefics3.Modeling;
+using TorchSharp;
+
+namespace Idefics3.Cli.Bench;
+
+/// <summary>
+/// Builds, once, a model folder with the exact shapes of a real checkpoint and random bfloat16 weights, so speed and
+/// memory can be measured without downloading it. The real config is used unchanged except <c>image_token_id</c>,
+/// which points at the small byte-level tokenizer shipped with the benchmark (token ids are below every real vocabulary).
+/// </summary>
+internal static class BenchModelFolder
+{
+    /// <summary>The shapes the benchmark knows, by name.</summary>
+    public static readonly IReadOnlyDictionary<string, string> Shapes = new Dictionary<string, string>(StringComparer.OrdinalIgnoreCase)
+    {
+        ["smolvlm-256m"] = "smolvlm-256m-instruct.json",
+        ["smolvlm-500m"] = "smolvlm-500m-instruct.json",
+        ["smolvlm-2.2b"] = "smolvlm-instruct-2.2b.json",
+        ["idefics3-8b"] = "idefics3-8b-llama3.json",
+    };
+
+    private const int TokenizerImageTokenId = 259;
+    private const int TokenizerEndOfUtterance = 260;
+
+    public static string Ensure(string shape, string? root, TextWriter log)
+    {
+        if (!Shapes.TryGetValue(shape, out string? resource))
+        {
+            throw new ArgumentException($"Unknown shape '{shape}'. Use one of: {string.Join(", ", Shapes.Keys)}.");
+        }
+
+        string folder = Path.Combine(root ?? Path.Combine(Path.GetTempPath(), "idefics3-bench"), shape.ToLowerInvariant());
+        string marker = Path.Combine(folder, ".complete");
+        if (File.Exists(marker))
+        {
+            return folder;
+        }
+
+        Directory.CreateDirectory(folder);
+        var config = JsonNode.Parse(ReadResource(resource))!.AsObject();
+        config["image_token_id"] = TokenizerImageTokenId;
+        File.WriteAllText(Path.Combine(folder, "config.json"), config.ToJsonString(new JsonSerializerOptions { WriteIndented = true }));
+        Idefics3Config parsed = Idefics3Config.Load(Path.Combine(folder, "config.json"));
+        int tile = parsed.Vision.ImageSize;
+        File.WriteAllText(Path.Combine(folder, "generation_config.json"), $$"""{"eos_token_id": {{TokenizerEndOfUtterance}}}""");
+        File.WriteAllText(Path.Combine(folder, "processor_config.json"), $$"""{"image_seq_len": {{parsed.ImageSeqLen}}, "processor_class": "Idefics3Processor"}""");
+        var preprocessor = new JsonObject
+        {
+            ["do_convert_rgb"] = true, ["do_image_splitting"] = true, ["do_normalize"] = true, ["do_pad"] = true,
+            ["do_rescale"] = true, ["do_resize"] = true, ["image_mean"] = new JsonArray(0.5, 0.5, 0.5),
+            ["image_std"] = new JsonArray(0.5, 0.5, 0.5), ["image_processor_type"] = "Idefics3ImageProcessor",
+            ["max_image_size"] = new JsonObject { ["longest_edge"] = tile }, ["resample"] = 1,
+            ["rescale_factor"] = 1.0 / 255, ["size"] = new JsonObject { ["longest_edge"] = 4 * tile },
+        };
+        File.WriteAllText(Path.Combine(folder, "preprocessor_config.json"), preprocessor.ToJsonString());
+        foreach (string name in new[] { "tokenizer.json", "tokenizer_config.json", "special_tokens_map.json", "chat_template.json" })
+        {
+            File.WriteAllText(Path.Combine(folder, name), ReadResource("tokenizer." + name));
+        }
+
+        log.WriteLine($"Writing random bfloat16 weights with the shapes of {shape} to {folder} (once)...");
+        RandomSafetensorsWriter.Write(Path.Combine(folder, "model.safetensors"), Parameters(parsed));
+        File.WriteAllText(marker, DateTimeOffset.UtcNow.ToString("O", CultureInfo.InvariantCulture));
+        return folder;
+    }
+
+    /// <summary>The checkpoint's tensor names and shapes, from the model built on the meta device (no memory).</summary>
+    public static IReadOnlyList<(string Name, long[] Shape)> Parameters(Idefics3Config config)
+    {
+        using var module = Idefics3CausalLM.CreateOnMeta(config);
+        return [.. module.named_parameters().Select(p => (p.name, p.parameter.shape))];
+    }
+
+    public static string ReadResource(string name)
+    {
+        using Stream stream = OpenResource(name);
+        using var reader = new StreamReader(stream, Encoding.UTF8);
+        return reader.ReadToEnd();
+    }
+
+    public static Stream OpenResource(string name) =>
+        Assembly.GetExecutingAssembly().GetManifestResourceStream("Idefics3.Cli.Bench.Shapes." + name)
+        ?? throw new InvalidOperationException($"Missing benchmark resource '{name}'.");
+}

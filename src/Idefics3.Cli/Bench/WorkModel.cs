@@ -1,0 +1,54 @@
+using Idefics3.Configuration;
+
+namespace Idefics3.Cli.Bench;
+
+/// <summary>
+/// The work a forward pass does, from the configuration: FLOPs (a multiply-add counts 2) for the vision tower and
+/// prefill, bytes read per decoded token. These turn timings into fractions of the machine's roofline.
+/// </summary>
+internal sealed class WorkModel
+{
+    private readonly Idefics3Config _c;
+
+    public WorkModel(Idefics3Config config) => _c = config;
+
+    /// <summary>FLOPs of one tile through the vision tower and the connector.</summary>
+    public double VisionFlopsPerTile
+    {
+        get
+        {
+            VisionConfig v = _c.Vision;
+            double p = (double)v.PatchesPerSide * v.PatchesPerSide;
+            double d = v.HiddenSize, i = v.IntermediateSize;
+            double patchEmbed = 2 * p * 3 * v.PatchSize * v.PatchSize * d;
+            double layer = (2 * p * ((4 * d * d) + (2 * d * i))) + (4 * p * p * d);
+            double connector = 2 * (p / (_c.ScaleFactor * _c.ScaleFactor)) * _c.ConnectorInputSize * _c.Text.HiddenSize;
+            return patchEmbed + (v.NumHiddenLayers * layer) + connector;
+        }
+    }
+
+    /// <summary>FLOPs of prefilling <paramref name="tokens"/> new positions after <paramref name="cached"/> cached ones.</summary>
+    public double PrefillFlops(int tokens, int cached = 0)
+    {
+        TextConfig t = _c.Text;
+        double h = t.HiddenSize, q = t.NumAttentionHeads * t.HeadDim, kv = t.NumKeyValueHeads * t.HeadDim, f = t.IntermediateSize;
+        double linear = 2 * tokens * ((h * q) + (2 * h * kv) + (q * h) + (3 * h * f));
+        double pairs = (tokens * (tokens + 1) / 2.0) + ((double)tokens * cached);
+        double attention = 4 * pairs * q;
+        return (t.NumHiddenLayers * (linear + attention)) + (2 * h * t.VocabSize);
+    }
+
+    /// <summary>Bytes read to decode one token at context length <paramref name="context"/>.</summary>
+    public double DecodeBytesPerToken(int context, int elementSize)
+    {
+        TextConfig t = _c.Text;
+        double h = t.HiddenSize, q = t.NumAttentionHeads * t.HeadDim, kv = t.NumKeyValueHeads * t.HeadDim, f = t.IntermediateSize;
+        double perLayer = (h * q) + (2 * h * kv) + (q * h) + (3 * h * f) + (2 * h);
+        double weights = (t.NumHiddenLayers * perLayer) + (t.VocabSize * h) + h + h;
+        double cache = 2.0 * t.NumHiddenLayers * kv * context;
+        return (weights + cache) * elementSize;
+    }
+
+    /// <summary>Bytes of the KV cache per token.</summary>
+    public double KvBytesPerToken(int elementSize) => 2.0 * _c.Text.NumHiddenLayers * _c.Text.NumKeyValueHeads * _c.Text.HeadDim * elementSize;
+}

@@ -109,10 +109,9 @@ internal static class CliApp
     /// <summary>Failures whose message says it all (no hint about --verbose).</summary>
     private static bool IsExpected(Exception exception) =>
         exception is HubException or IOException or UnauthorizedAccessException or HttpRequestException or TimeoutException
-            or InvalidDataException or NotSupportedException
-            or Configuration.ConfigurationException or Checkpoints.CheckpointException
-        || exception.GetType().Name is "ContextWindowExceededException" or "ImageDecodeException" or "UnsupportedImageFormatException"
-            or "ImageTooLargeException" or "TemplateException" or "InsufficientMemoryException";
+            or InvalidDataException or NotSupportedException or InsufficientMemoryException
+            or Configuration.ConfigurationException or Checkpoints.CheckpointException or ContextWindowExceededException
+            or Imaging.ImageDecodeException or Templates.TemplateException or Generation.RequestQueueFullException;
 
     /// <summary>The exception's message on one line.</summary>
     private static string Describe(Exception exception)

@@ -90,6 +90,17 @@ public sealed class AskCommandTests(TinyEngineFixture fixture) : IClassFixture<T
     }
 
     [Fact]
+    public async Task A_prompt_of_dash_is_read_from_stdin()
+    {
+        CliResult result = await CliRunner.RunAsync([.. TinyEngineFixture.CommonArgs.Prepend("ask"), "--quiet", "--max-tokens", "3", "--json", "-"], stdin: "Hello");
+
+        Assert.True(result.ExitCode == 0, result.ToString());
+        using JsonDocument json = JsonDocument.Parse(result.Stdout);
+        GenerationResult expected = await fixture.GenerateAsync([PromptMessage.FromText("user", "Hello")], 3);
+        Assert.Equal(expected.InputIds, Ints(json.RootElement.GetProperty("input_ids")));
+    }
+
+    [Fact]
     public async Task A_missing_image_file_is_a_usage_error_before_the_model_loads()
     {
         CliResult result = await CliRunner.RunAsync([.. TinyEngineFixture.CommonArgs.Prepend("ask"), "--image", "no-such-image.png", "What is it?"]);
@@ -155,6 +166,27 @@ public sealed class AskCommandTests(TinyEngineFixture fixture) : IClassFixture<T
         Assert.Equal(HubFixture.RepoId, json.RootElement.GetProperty("model").GetString());
         GenerationResult expected = await fixture.GenerateAsync([PromptMessage.FromText("user", "Hello")], 6);
         Assert.Equal(expected.OutputIds, Ints(json.RootElement.GetProperty("output_ids")));
+    }
+
+    [Fact]
+    public async Task An_image_url_is_downloaded_and_gives_the_same_answer_as_the_file()
+    {
+        await using var hub = HubFixture.Start();
+        string[] common = [.. TinyEngineFixture.CommonArgs.Prepend("ask"), "--quiet", "--no-split", "--max-tokens", "6", "--json"];
+
+        CliResult fromUrl = await CliRunner.RunAsync([.. common, "--image", hub.ImageUrl.ToString(), "What is it?"]);
+        CliResult missing = await CliRunner.RunAsync([.. common, "--image", new Uri(hub.Hub.Endpoint, "nothing/here.png").ToString(), "What is it?"]);
+
+        Assert.True(fromUrl.ExitCode == 0, fromUrl.ToString());
+        using JsonDocument json = JsonDocument.Parse(fromUrl.Stdout);
+        GenerationResult expected = await fixture.GenerateAsync(
+            [PromptMessage.Create("user", TinyEngineFixture.Image(TinyEngineFixture.ImageA), new PromptText("What is it?"))],
+            6,
+            new ProcessorOptions { DoImageSplitting = false });
+        Assert.Equal(expected.InputIds, Ints(json.RootElement.GetProperty("input_ids")));
+        Assert.Equal(expected.OutputIds, Ints(json.RootElement.GetProperty("output_ids")));
+        Assert.True(missing.ExitCode == 1, missing.ToString());
+        Assert.Contains("404", missing.Stderr, StringComparison.Ordinal);
     }
 
     private static int[] Ints(JsonElement array) => [.. array.EnumerateArray().Select(e => e.GetInt32())];

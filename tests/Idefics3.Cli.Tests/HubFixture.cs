@@ -17,11 +17,17 @@ internal sealed class HubFixture : IAsyncDisposable
 
     public string CacheDirectory { get; }
 
+    /// <summary>An image in the repository, for image-URL tests: {endpoint}/test-org/tiny-idefics3/resolve/main/image.png.</summary>
+    public const string ImageFile = "image.png";
+
+    public Uri ImageUrl => new(Hub.Endpoint, $"{RepoId}/resolve/main/{ImageFile}");
+
     public static HubFixture Start()
     {
         var hub = HubEmulator.Start();
         var files = Directory.EnumerateFiles(CliRunner.TinyModel)
             .ToDictionary(path => Path.GetFileName(path), File.ReadAllBytes, StringComparer.Ordinal);
+        files[ImageFile] = File.ReadAllBytes(TinyEngineFixture.ImageA);
         hub.AddRepo(RepoId, files);
         string cache = Path.Combine(Path.GetTempPath(), "idefics3-cli-tests", Guid.NewGuid().ToString("N"));
         Directory.CreateDirectory(cache);

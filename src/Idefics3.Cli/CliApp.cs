@@ -23,6 +23,7 @@ internal static class CliApp
         root.Subcommands.Add(ChatCommand.Create());
         root.Subcommands.Add(DownloadCommand.Create());
         root.Subcommands.Add(InfoCommand.Create());
+        root.Subcommands.Add(BenchCommand.Create());
         return root;
     }
 

@@ -32,7 +32,7 @@ internal static class BenchModelFolder
     {
         if (!Shapes.TryGetValue(shape, out string? resource))
         {
-            throw new ArgumentException($"Unknown shape '{shape}'. Use one of: {string.Join(", ", Shapes.Keys)}.");
+            throw new UsageException($"Unknown shape '{shape}'. Use one of: {string.Join(", ", Shapes.Keys)}.");
         }
 
         string folder = Path.Combine(root ?? Path.Combine(Path.GetTempPath(), "idefics3-bench"), shape.ToLowerInvariant());

@@ -1,0 +1,86 @@
+using System.CommandLine;
+using System.Text.Json;
+using Idefics3.Cli.Bench;
+using Idefics3.Runtime;
+
+namespace Idefics3.Cli.Commands;
+
+/// <summary>
+/// <c>idefics3 bench</c>: measures speed and memory against this machine's own roofline, on a random-weight model with
+/// the exact shapes of a real checkpoint (written once to a temporary folder) or on a real model folder.
+/// </summary>
+internal static class BenchCommand
+{
+    private static readonly JsonSerializerOptions s_json = new() { WriteIndented = true, PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower };
+
+    public static Command Create()
+    {
+        var shape = new Option<string?>("--shape")
+        {
+            Description = "Benchmark random weights with the shapes of: " + string.Join(", ", BenchModelFolder.Shapes.Keys) + " (default smolvlm-256m).",
+        };
+        shape.AcceptOnlyFromAmong([.. BenchModelFolder.Shapes.Keys]);
+        var model = new Option<string?>("--model", "-m") { Description = "Benchmark a real model folder instead of a shape." };
+        Option<string> dtype = GlobalOptions.CreateDTypeOption();
+        var repeat = new Option<int>("--repeat", "-r") { Description = "Repetitions of each measurement (min and median are reported).", DefaultValueFactory = _ => 3 };
+        var decodeTokens = new Option<int>("--decode-tokens") { Description = "Tokens generated to measure decode (tokens 2..N count).", DefaultValueFactory = _ => 32 };
+        var skipLarge = new Option<bool>("--skip-17-tiles") { Description = "Skip the 17-tile time to first token, decode and warm-turn measurements." };
+        var workDir = new Option<string?>("--work-dir") { Description = "Where random-weight models are written (default: the temp folder)." };
+        var json = new Option<string?>("--json") { Description = "Also write the results as JSON to this file ('-' for stdout, then the table goes to stderr)." };
+        var ompWait = new Option<string?>("--omp-wait-policy") { Description = "Set OMP_WAIT_POLICY (active|passive) natively before libtorch loads, to compare." };
+        ompWait.AcceptOnlyFromAmong("active", "passive");
+        var command = new Command("bench", "Measure speed and memory of a model shape against this machine's roofline (bandwidth, GEMM peak).");
+        foreach (Option option in new Option[] { shape, model, dtype, repeat, decodeTokens, skipLarge, workDir, json, ompWait })
+        {
+            command.Options.Add(option);
+        }
+
+        command.SetAction(async (parse, cancellationToken) =>
+        {
+            if (parse.GetValue(ompWait) is string policy)
+            {
+                NativeEnvironment.SetIfUnset("OMP_WAIT_POLICY", policy.ToUpperInvariant());
+            }
+
+            string? modelPath = parse.GetValue(model);
+            if (modelPath is not null && parse.GetValue(shape) is not null)
+            {
+                throw new UsageException("Use either --shape or --model, not both.");
+            }
+
+            if (parse.GetValue(repeat) < 1 || parse.GetValue(decodeTokens) < 2)
+            {
+                throw new UsageException("--repeat must be at least 1 and --decode-tokens at least 2.");
+            }
+
+            var settings = new BenchSettings(
+                modelPath is null ? parse.GetValue(shape) ?? "smolvlm-256m" : null,
+                modelPath,
+                EngineLoader.ParseDType(parse.GetValue(dtype)),
+                parse.GetValue(repeat),
+                parse.GetValue(decodeTokens),
+                parse.GetValue(skipLarge),
+                parse.GetValue(workDir));
+            string? jsonPath = parse.GetValue(json);
+            TextWriter table = jsonPath == "-" ? Console.Error : Console.Out;
+            BenchReport report = await new BenchRunner(Console.Error).RunAsync(settings, cancellationToken);
+            table.WriteLine();
+            BenchRunner.PrintTable(report, table);
+            if (jsonPath is not null)
+            {
+                string text = JsonSerializer.Serialize(report, s_json);
+                if (jsonPath == "-")
+                {
+                    Console.Out.WriteLine(text);
+                }
+                else
+                {
+                    await File.WriteAllTextAsync(jsonPath, text, cancellationToken);
+                }
+            }
+
+            return ExitCodes.Success;
+        });
+        return command;
+    }
+}

@@ -73,7 +73,11 @@ internal sealed partial class ChatRequestMapper
                 }
             }
 
-            conversation.Add(new PromptMessage(role, contents));
+            // A message with nothing the model can read is left out (the chat template needs content to render a turn).
+            if (contents.Count > 0)
+            {
+                conversation.Add(new PromptMessage(role, contents));
+            }
         }
 
         if (AdditionalPropertyReader.GetString(options?.AdditionalProperties, ChatSystemPromptKey) is { Length: > 0 } systemPrompt &&
@@ -104,7 +108,7 @@ internal sealed partial class ChatRequestMapper
 
         if (conversation.Count == 0)
         {
-            throw new ArgumentException("The request has no messages.", nameof(messages));
+            throw new ArgumentException("The request has no message with content the model can read.", nameof(messages));
         }
 
         return new MappedRequest(conversation, MapGeneration(client, options), MapProcessing(options));

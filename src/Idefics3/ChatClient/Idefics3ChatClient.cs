@@ -110,10 +110,6 @@ public sealed class Idefics3ChatClient : IChatClient
                 UsageDetails usage = MapUsage(update.Usage!);
                 contents.Add(new UsageContent(usage));
                 AdditionalPropertiesDictionary extras = Extras(update.Timings!, request.Generation.LogProbs ? logProbs : null, update.Seed ?? 0, update.StopSequence);
-
-                // Semantic Kernel's streaming bridge keeps only an update's AdditionalProperties (as metadata), so the usage
-                // is repeated there under the key its non-streaming bridge uses.
-                extras[UsageMetadataKey] = usage;
                 yield return new ChatResponseUpdate(ChatRole.Assistant, contents)
                 {
                     ResponseId = responseId,
@@ -186,9 +182,6 @@ public sealed class Idefics3ChatClient : IChatClient
             _engine.Dispose();
         }
     }
-
-    /// <summary>The key under which the final streaming update's additional properties repeat its usage.</summary>
-    private const string UsageMetadataKey = "Usage";
 
     private static ChatFinishReason MapFinish(FinishReason finish) => finish switch
     {

@@ -46,6 +46,21 @@ internal static class AdditionalPropertyReader
         };
     }
 
+    public static string? GetString(AdditionalPropertiesDictionary? properties, string key)
+    {
+        if (!TryGet(properties, key, out object? value))
+        {
+            return null;
+        }
+
+        return value switch
+        {
+            string s => s,
+            JsonElement { ValueKind: JsonValueKind.String } e => e.GetString(),
+            _ => throw new ArgumentException($"Additional property '{key}' must be a string; got '{value}'.", nameof(properties)),
+        };
+    }
+
     private static bool TryGet(AdditionalPropertiesDictionary? properties, string key, out object? value)
     {
         value = null;
@@ -64,6 +79,6 @@ internal static class AdditionalPropertyReader
         JsonElement { ValueKind: JsonValueKind.Number } e => e.GetDouble(),
         JsonElement { ValueKind: JsonValueKind.String } e when double.TryParse(e.GetString(), NumberStyles.Float, CultureInfo.InvariantCulture, out double d) => d,
         string s when double.TryParse(s, NumberStyles.Float, CultureInfo.InvariantCulture, out double d) => d,
-        _ => throw new ArgumentException($"Additional property '{key}' must be a number; got '{value}'."),
+        _ => throw new ArgumentException($"Additional property '{key}' must be a number; got '{value}'.", nameof(value)),
     };
 }

@@ -21,8 +21,19 @@ internal sealed partial class ChatRequestMapper
     /// <summary>Additional-property keys this client understands (snake_case, as Semantic Kernel sends them).</summary>
     public static readonly IReadOnlySet<string> KnownAdditionalProperties = new HashSet<string>(StringComparer.Ordinal)
     {
-        "repetition_penalty", "min_p", "do_image_splitting", "longest_edge", "logprobs", "top_logprobs", "alpha_handling",
+        RepetitionPenaltyKey, MinPKey, DoImageSplittingKey, LongestEdgeKey, LogProbsKey, TopLogProbsKey, AlphaHandlingKey, ChatSystemPromptKey,
     };
+
+    private const string RepetitionPenaltyKey = "repetition_penalty";
+    private const string MinPKey = "min_p";
+    private const string DoImageSplittingKey = "do_image_splitting";
+    private const string LongestEdgeKey = "longest_edge";
+    private const string LogProbsKey = "logprobs";
+    private const string TopLogProbsKey = "top_logprobs";
+    private const string AlphaHandlingKey = "alpha_handling";
+
+    // Semantic Kernel's ChatSystemPrompt setting: a system message used when the history has none.
+    private const string ChatSystemPromptKey = "chat_system_prompt";
 
     private readonly Idefics3ChatClientOptions _options;
     private readonly UriImageReader _uriReader;
@@ -62,7 +73,18 @@ internal sealed partial class ChatRequestMapper
                 }
             }
 
-            conversation.Add(new PromptMessage(role, contents));
+            // A message with nothing the model can read is left out (the chat template needs content to render a turn).
+            if (contents.Count > 0)
+            {
+                conversation.Add(new PromptMessage(role, contents));
+            }
+        }
+
+        if (AdditionalPropertyReader.GetString(options?.AdditionalProperties, ChatSystemPromptKey) is { Length: > 0 } systemPrompt &&
+            !conversation.Any(m => m.Role == "system"))
+        {
+            // Semantic Kernel's semantics: the setting's prompt is used only when the history brings no system message.
+            conversation.Insert(0, PromptMessage.FromText("system", systemPrompt));
         }
 
         if (!string.IsNullOrEmpty(options?.Instructions))
@@ -70,9 +92,12 @@ internal sealed partial class ChatRequestMapper
             // ChatOptions.Instructions are system instructions: merged into a leading system message, or one is added.
             if (conversation.Count > 0 && conversation[0].Role == "system")
             {
+                IReadOnlyList<PromptContent> existing = conversation[0].Contents;
                 conversation[0] = conversation[0] with
                 {
-                    Contents = [new PromptText(options.Instructions + "\n\n"), .. conversation[0].Contents],
+                    Contents = existing.Count == 0
+                        ? [new PromptText(options.Instructions)]
+                        : [new PromptText(options.Instructions + "\n\n"), .. existing],
                 };
             }
             else
@@ -83,7 +108,7 @@ internal sealed partial class ChatRequestMapper
 
         if (conversation.Count == 0)
         {
-            throw new ArgumentException("The request has no messages.", nameof(messages));
+            throw new ArgumentException("The request has no message with content the model can read.", nameof(messages));
         }
 
         return new MappedRequest(conversation, MapGeneration(client, options), MapProcessing(options));
@@ -191,15 +216,16 @@ internal sealed partial class ChatRequestMapper
         }
 
         AdditionalPropertiesDictionary? extra = options.AdditionalProperties;
-        foreach (string key in extra?.Keys ?? Enumerable.Empty<string>())
+        foreach (KeyValuePair<string, object?> entry in extra ?? [])
         {
-            if (!KnownAdditionalProperties.Contains(key) && _warnedKeys.TryAdd(key, true))
+            // Null values carry no request (Semantic Kernel's settings round trip sends unset settings as nulls).
+            if (entry.Value is not null && !KnownAdditionalProperties.Contains(entry.Key) && _warnedKeys.TryAdd(entry.Key, true))
             {
-                LogUnknownProperty(_logger, key, string.Join(", ", KnownAdditionalProperties));
+                LogUnknownProperty(_logger, entry.Key, string.Join(", ", KnownAdditionalProperties));
             }
         }
 
-        int? topLogProbs = AdditionalPropertyReader.GetInt32(extra, "top_logprobs");
+        int? topLogProbs = AdditionalPropertyReader.GetInt32(extra, TopLogProbsKey);
         return generation with
         {
             Temperature = options.Temperature ?? generation.Temperature,
@@ -210,9 +236,9 @@ internal sealed partial class ChatRequestMapper
             FrequencyPenalty = options.FrequencyPenalty ?? generation.FrequencyPenalty,
             PresencePenalty = options.PresencePenalty ?? generation.PresencePenalty,
             StopSequences = options.StopSequences is { Count: > 0 } stops ? [.. stops] : generation.StopSequences,
-            RepetitionPenalty = (float?)AdditionalPropertyReader.GetDouble(extra, "repetition_penalty") ?? generation.RepetitionPenalty,
-            MinP = (float?)AdditionalPropertyReader.GetDouble(extra, "min_p") ?? generation.MinP,
-            LogProbs = AdditionalPropertyReader.GetBoolean(extra, "logprobs") ?? (topLogProbs > 0 || generation.LogProbs),
+            RepetitionPenalty = (float?)AdditionalPropertyReader.GetDouble(extra, RepetitionPenaltyKey) ?? generation.RepetitionPenalty,
+            MinP = (float?)AdditionalPropertyReader.GetDouble(extra, MinPKey) ?? generation.MinP,
+            LogProbs = AdditionalPropertyReader.GetBoolean(extra, LogProbsKey) ?? (topLogProbs > 0 || generation.LogProbs),
             TopLogProbs = topLogProbs ?? generation.TopLogProbs,
         };
     }
@@ -221,14 +247,26 @@ internal sealed partial class ChatRequestMapper
     {
         AdditionalPropertiesDictionary? extra = options?.AdditionalProperties;
         var processing = new ProcessorOptions();
-        bool? split = AdditionalPropertyReader.GetBoolean(extra, "do_image_splitting");
-        int? longestEdge = AdditionalPropertyReader.GetInt32(extra, "longest_edge");
-        string? alpha = extra is not null && extra.TryGetValue("alpha_handling", out object? a) ? a?.ToString()?.Trim('"') : null;
+        bool? split = AdditionalPropertyReader.GetBoolean(extra, DoImageSplittingKey);
+        int? longestEdge = AdditionalPropertyReader.GetInt32(extra, LongestEdgeKey);
+        string? alpha = AdditionalPropertyReader.GetString(extra, AlphaHandlingKey);
+        AlphaHandling alphaHandling = processing.AlphaHandling;
+        if (alpha is not null && (!Enum.TryParse(alpha, ignoreCase: true, out alphaHandling) || !Enum.IsDefined(alphaHandling)))
+        {
+            throw new ArgumentException(
+                $"Additional property '{AlphaHandlingKey}' must be one of {string.Join(", ", Enum.GetNames<AlphaHandling>())}; got '{alpha}'.", nameof(options));
+        }
+
+        if (longestEdge is <= 0)
+        {
+            throw new ArgumentException($"Additional property '{LongestEdgeKey}' must be positive; got {longestEdge}.", nameof(options));
+        }
+
         return processing with
         {
             DoImageSplitting = split ?? processing.DoImageSplitting,
             LongestEdge = longestEdge ?? processing.LongestEdge,
-            AlphaHandling = alpha is null ? processing.AlphaHandling : Enum.Parse<AlphaHandling>(alpha, ignoreCase: true),
+            AlphaHandling = alphaHandling,
         };
     }
 

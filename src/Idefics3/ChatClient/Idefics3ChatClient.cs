@@ -35,7 +35,7 @@ public sealed class Idefics3ChatClient : IChatClient
     public Idefics3ChatClient(Idefics3Engine engine, Idefics3ChatClientOptions? options = null, ILoggerFactory? loggerFactory = null, bool ownsEngine = false)
     {
         ArgumentNullException.ThrowIfNull(engine);
-        _options = Copy(options ?? new Idefics3ChatClientOptions());
+        _options = (options ?? new Idefics3ChatClientOptions()).Clone();
         _options.Validate();
         _engine = engine;
         _ownsEngine = ownsEngine;
@@ -58,10 +58,14 @@ public sealed class Idefics3ChatClient : IChatClient
         GenerationResult result = await _engine.GenerateAsync(request.Conversation, request.Generation, request.Processing, cancellationToken).ConfigureAwait(false);
         cancellationToken.ThrowIfCancellationRequested();
 
+        // The engine's result (prompt and output token ids included) is the raw representation, as MEAI clients do with
+        // their provider's response; Semantic Kernel surfaces it as InnerContent.
         var message = new ChatMessage(ChatRole.Assistant, result.Text)
         {
             MessageId = NewId("msg"),
             CreatedAt = created,
+            RawRepresentation = result,
+            AdditionalProperties = Extras(result.Timings, result.LogProbs, result.Seed, result.StopSequence),
         };
         var response = new ChatResponse(message)
         {
@@ -70,6 +74,7 @@ public sealed class Idefics3ChatClient : IChatClient
             CreatedAt = created,
             FinishReason = MapFinish(result.FinishReason),
             Usage = MapUsage(result.Usage),
+            RawRepresentation = result,
             AdditionalProperties = Extras(result.Timings, result.LogProbs, result.Seed, result.StopSequence),
         };
         return response;
@@ -102,7 +107,9 @@ public sealed class Idefics3ChatClient : IChatClient
             if (update.FinishReason is FinishReason finish)
             {
                 cancellationToken.ThrowIfCancellationRequested();
-                contents.Add(new UsageContent(MapUsage(update.Usage!)));
+                UsageDetails usage = MapUsage(update.Usage!);
+                contents.Add(new UsageContent(usage));
+                AdditionalPropertiesDictionary extras = Extras(update.Timings!, request.Generation.LogProbs ? logProbs : null, update.Seed ?? 0, update.StopSequence);
                 yield return new ChatResponseUpdate(ChatRole.Assistant, contents)
                 {
                     ResponseId = responseId,
@@ -110,7 +117,8 @@ public sealed class Idefics3ChatClient : IChatClient
                     ModelId = ModelId,
                     CreatedAt = created,
                     FinishReason = MapFinish(finish),
-                    AdditionalProperties = Extras(update.Timings!, request.Generation.LogProbs ? logProbs : null, update.Seed ?? 0, update.StopSequence),
+                    RawRepresentation = update,
+                    AdditionalProperties = extras,
                 };
                 yield break;
             }
@@ -159,7 +167,7 @@ public sealed class Idefics3ChatClient : IChatClient
 
         if (serviceType == typeof(Idefics3ChatClientOptions))
         {
-            return Copy(_options);
+            return _options.Clone();
         }
 
         return serviceType.IsInstanceOfType(this) ? this : null;
@@ -215,15 +223,4 @@ public sealed class Idefics3ChatClient : IChatClient
     }
 
     private static string NewId(string prefix) => $"{prefix}_{Guid.NewGuid():N}";
-
-    private static Idefics3ChatClientOptions Copy(Idefics3ChatClientOptions o) => new()
-    {
-        UnsupportedContent = o.UnsupportedContent,
-        AllowFileUris = o.AllowFileUris,
-        AllowHttpUris = o.AllowHttpUris,
-        HttpClient = o.HttpClient,
-        MaxImageBytes = o.MaxImageBytes,
-        ImageDownloadTimeout = o.ImageDownloadTimeout,
-        ModelId = o.ModelId,
-    };
 }

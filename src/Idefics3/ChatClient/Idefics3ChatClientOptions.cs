@@ -24,6 +24,10 @@ public sealed class Idefics3ChatClientOptions
     /// <summary>Gets or sets the model id reported in responses and metadata; the model's own id when null.</summary>
     public string? ModelId { get; set; }
 
+    /// <summary>Creates a copy of these options.</summary>
+    /// <returns>A new instance with the same values.</returns>
+    public Idefics3ChatClientOptions Clone() => (Idefics3ChatClientOptions)MemberwiseClone();
+
     /// <summary>Checks the options and throws for invalid values, so mistakes surface at start-up.</summary>
     /// <exception cref="ArgumentOutOfRangeException">A value is out of range.</exception>
     public void Validate()

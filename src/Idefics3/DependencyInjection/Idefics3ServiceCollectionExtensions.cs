@@ -52,6 +52,14 @@ public static class Idefics3ServiceCollectionExtensions
     {
         Idefics3EngineRegistry registry = services.GetRequiredService<Idefics3EngineRegistry>();
         Idefics3Engine engine = registry.GetAsync(options.Model, options.Engine).GetAwaiter().GetResult();
-        return new Idefics3ChatClient(engine, options.Client, services.GetService<ILoggerFactory>());
+        // The engine is shared, so its model id is the first registration's; each registration reports its own.
+        Idefics3ChatClientOptions client = options.Client;
+        if (client.ModelId is null && options.Engine.ModelId is { } engineModelId)
+        {
+            client = client.Clone();
+            client.ModelId = engineModelId;
+        }
+
+        return new Idefics3ChatClient(engine, client, services.GetService<ILoggerFactory>());
     }
 }

@@ -21,6 +21,14 @@ public sealed class Idefics3ServiceOptions
             throw new ArgumentException("Idefics3ServiceOptions.Model must name a model folder or a Hugging Face repository id.", nameof(Model));
         }
 
+        // The same test the engine applies when it loads, made here so that a mistyped folder fails at registration.
+        if (!Directory.Exists(Model) &&
+            (!Hub.HubRepoReference.TryParse(Model, out _) || Model.StartsWith('.') || Path.IsPathRooted(Model)))
+        {
+            throw new ArgumentException(
+                $"Idefics3ServiceOptions.Model '{Model}' is neither an existing model folder nor a Hugging Face repository id like 'org/name'.", nameof(Model));
+        }
+
         Engine.Validate();
         Client.Validate();
     }

@@ -1,0 +1,439 @@
+using System.Text;
+using Idefics3.Processing;
+using Microsoft.Extensions.AI;
+
+namespace Idefics3.Tests.ChatClient;
+
+/// <summary>
+/// The intents of Microsoft.Extensions.AI's ChatClientIntegrationTests, against the tiny random model with real
+/// inference. Its answers are nonsense, so these assert the mechanics (ids, usage, finish reasons, token ids), not quality.
+/// </summary>
+[Collection(ChatClientTestGroup.Name)]
+public sealed class Idefics3ChatClientConformanceTests
+{
+    private const string ToolCallingSkip = "Future work: prompt-based tool calling (FunctionCallContent / FinishReason.ToolCalls) is not implemented; requests with tools throw NotSupportedException.";
+    private const string StructuredOutputSkip = "Future work: JSON-constrained decoding for ChatResponseFormat.Json / ForJsonSchema is not implemented; such requests throw NotSupportedException.";
+    private const string ReducerSkip = "Future work: the summarizing-reducer intents need a model that can summarise; the tiny random model cannot, and the function-call variant needs tool calling.";
+    private readonly ChatClientFixture _fixture;
+
+    public Idefics3ChatClientConformanceTests(ChatClientFixture fixture) => _fixture = fixture;
+
+    private Idefics3ChatClient Client => _fixture.Client;
+
+    [Fact]
+    public async Task GetResponseAsync_SingleRequestMessage_returns_one_assistant_message_with_the_generated_tokens()
+    {
+        ChatResponse response = await Client.GetResponseAsync("What's the biggest animal?", ChatClientFixture.Greedy());
+
+        ChatMessage message = Assert.Single(response.Messages);
+        Assert.Equal(ChatRole.Assistant, message.Role);
+        GenerationResult raw = ChatClientFixture.Raw(response);
+        Assert.Equal(6, raw.OutputIds.Count);
+        Assert.Equal(raw.Text, response.Text);
+        Assert.Equal(_fixture.ExpectedInputIds([PromptMessage.FromText("user", "What's the biggest animal?")]), raw.InputIds);
+    }
+
+    [Fact]
+    public async Task GetResponseAsync_MultipleRequestMessages_renders_every_turn_in_order()
+    {
+        ChatMessage[] messages =
+        [
+            new(ChatRole.User, "Pick a city."),
+            new(ChatRole.Assistant, "Paris."),
+            new(ChatRole.User, "And its country?"),
+        ];
+
+        ChatResponse response = await Client.GetResponseAsync(messages, ChatClientFixture.Greedy());
+
+        IReadOnlyList<int> expected = _fixture.ExpectedInputIds(
+        [
+            PromptMessage.FromText("user", "Pick a city."),
+            PromptMessage.FromText("assistant", "Paris."),
+            PromptMessage.FromText("user", "And its country?"),
+        ]);
+        Assert.Equal(expected, ChatClientFixture.Raw(response).InputIds);
+        Assert.Equal(3, messages.Length); // the caller's list is untouched
+    }
+
+    [Fact]
+    public async Task GetResponseAsync_WithEmptyMessage_answers_and_leaves_the_empty_messages_out_of_the_prompt()
+    {
+        ChatResponse response = await Client.GetResponseAsync(
+            [new(ChatRole.System, []), new(ChatRole.User, []), new(ChatRole.Assistant, []), new(ChatRole.User, "What is 1 + 2?")],
+            ChatClientFixture.Greedy());
+
+        Assert.Equal(6, response.Usage!.OutputTokenCount);
+        Assert.Equal(ChatRole.Assistant, Assert.Single(response.Messages).Role);
+        Assert.Equal(_fixture.ExpectedInputIds([PromptMessage.FromText("user", "What is 1 + 2?")]), ChatClientFixture.Raw(response).InputIds);
+    }
+
+    [Fact]
+    public async Task A_request_with_only_empty_messages_is_refused()
+    {
+        ArgumentException error = await Assert.ThrowsAsync<ArgumentException>(() => Client.GetResponseAsync([new ChatMessage(ChatRole.User, [])]));
+
+        Assert.Contains("no message", error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task GetStreamingResponseAsync_deltas_concatenate_to_the_non_streaming_answer_under_one_response_and_message_id()
+    {
+        ChatOptions options = ChatClientFixture.Greedy(8);
+        ChatResponse whole = await Client.GetResponseAsync("Tell me a story.", options);
+
+        var text = new StringBuilder();
+        var updates = new List<ChatResponseUpdate>();
+        await foreach (ChatResponseUpdate update in Client.GetStreamingResponseAsync("Tell me a story.", options))
+        {
+            updates.Add(update);
+            text.Append(update.Text);
+        }
+
+        Assert.Equal(whole.Text, text.ToString());
+        Assert.Single(updates.Select(u => u.ResponseId).Distinct());
+        Assert.Single(updates.Select(u => u.MessageId).Distinct());
+        Assert.All(updates, u => Assert.Equal(ChatRole.Assistant, u.Role));
+        Assert.Equal(ChatFinishReason.Length, updates[^1].FinishReason);
+        Assert.All(updates[..^1], u => Assert.Null(u.FinishReason));
+    }
+
+    [Fact]
+    public async Task GetStreamingResponseAsync_AppendToHistory_adds_one_assistant_message_equal_to_the_streamed_text()
+    {
+        List<ChatMessage> history = [new(ChatRole.User, "Count to five.")];
+        var updates = new List<ChatResponseUpdate>();
+        await foreach (ChatResponseUpdate update in Client.GetStreamingResponseAsync(history, ChatClientFixture.Greedy()))
+        {
+            updates.Add(update);
+        }
+
+        history.AddMessages(updates);
+        ChatResponse combined = updates.ToChatResponse();
+
+        Assert.Equal(2, history.Count);
+        Assert.Equal(ChatRole.Assistant, history[1].Role);
+        Assert.Equal(string.Concat(updates.Select(u => u.Text)), history[1].Text);
+        Assert.Equal(ChatFinishReason.Length, combined.FinishReason);
+        Assert.NotNull(combined.Usage);
+        Assert.Null(combined.ConversationId);
+    }
+
+    [Fact]
+    public async Task GetResponseAsync_UsageDataAvailable_counts_input_output_total_and_image_tokens()
+    {
+        ChatResponse response = await Client.GetResponseAsync(
+            [new ChatMessage(ChatRole.User, [ChatClientFixture.Png(ChatClientFixture.ImageA), new TextContent("Describe it.")])],
+            ChatClientFixture.Greedy(5));
+
+        UsageDetails usage = response.Usage!;
+        GenerationResult raw = ChatClientFixture.Raw(response);
+        Assert.True(usage.InputTokenCount > 1);
+        Assert.Equal(5, usage.OutputTokenCount);
+        Assert.Equal(usage.InputTokenCount + usage.OutputTokenCount, usage.TotalTokenCount);
+        Assert.Equal(raw.InputIds.Count, usage.InputTokenCount);
+        long imageTokens = raw.InputIds.Count(id => id == _fixture.Engine.Processor.ImageTokenId);
+        Assert.True(imageTokens > 0);
+        Assert.Equal(imageTokens, usage.AdditionalCounts!["image_tokens"]);
+    }
+
+    [Fact]
+    public async Task GetStreamingResponseAsync_UsageDataAvailable_in_exactly_one_usage_content_at_the_end()
+    {
+        var updates = new List<ChatResponseUpdate>();
+        await foreach (ChatResponseUpdate update in Client.GetStreamingResponseAsync("Explain gravity.", ChatClientFixture.Greedy(4)))
+        {
+            updates.Add(update);
+        }
+
+        UsageContent usage = Assert.Single(updates.SelectMany(u => u.Contents).OfType<UsageContent>());
+        Assert.Contains(usage, updates[^1].Contents);
+        Assert.True(usage.Details.InputTokenCount > 1);
+        Assert.Equal(4, usage.Details.OutputTokenCount);
+        Assert.Equal(usage.Details.InputTokenCount + usage.Details.OutputTokenCount, usage.Details.TotalTokenCount);
+        Assert.Equal(0, usage.Details.AdditionalCounts!["image_tokens"]);
+    }
+
+    [Fact]
+    public async Task Usage_reports_cached_input_tokens_when_a_request_repeats_an_earlier_prompt_prefix()
+    {
+        List<ChatMessage> history = [new(ChatRole.User, [new TextContent("A long first question about the sea and its many colours."), ChatClientFixture.Png(ChatClientFixture.ImageB)])];
+        ChatResponse first = await Client.GetResponseAsync(history, ChatClientFixture.Greedy(3));
+        history.AddMessages(first);
+        history.Add(new ChatMessage(ChatRole.User, "And the sky?"));
+
+        ChatResponse second = await Client.GetResponseAsync(history, ChatClientFixture.Greedy(3));
+
+        Assert.True(second.Usage!.CachedInputTokenCount > 0);
+        Assert.True(second.Usage.CachedInputTokenCount < second.Usage.InputTokenCount);
+        Assert.Equal(second.Usage.CachedInputTokenCount, second.Usage.AdditionalCounts!["cached_tokens"]);
+    }
+
+    [Fact]
+    public async Task MultiModal_DescribeImage_reads_png_bytes_and_an_equal_data_uri_to_the_same_prompt()
+    {
+        byte[] png = ChatClientFixture.ImageC;
+        var fromBytes = new ChatMessage(ChatRole.User, [new TextContent("What does this logo say?"), new DataContent(png, "image/png")]);
+        var fromUri = new ChatMessage(ChatRole.User, [new TextContent("What does this logo say?"), new DataContent("data:image/png;base64," + Convert.ToBase64String(png))]);
+
+        ChatResponse a = await Client.GetResponseAsync([fromBytes], ChatClientFixture.Greedy(4));
+        ChatResponse b = await Client.GetResponseAsync([fromUri], ChatClientFixture.Greedy(4));
+
+        IReadOnlyList<int> expected = _fixture.ExpectedInputIds([PromptMessage.Create("user", new PromptText("What does this logo say?"), ChatClientFixture.PromptPng(png))]);
+        Assert.Equal(expected, ChatClientFixture.Raw(a).InputIds);
+        Assert.Equal(expected, ChatClientFixture.Raw(b).InputIds);
+        Assert.Equal(ChatClientFixture.Raw(a).OutputIds, ChatClientFixture.Raw(b).OutputIds);
+    }
+
+    [Fact(Skip = "Future work: PDF input needs page rasterisation; application/pdf DataContent is refused as unsupported content today.")]
+    public void MultiModal_DescribePdf()
+    {
+    }
+
+    [Fact]
+    public async Task FinishReason_is_Length_when_MaxOutputTokens_is_reached()
+    {
+        ChatResponse response = await Client.GetResponseAsync("Write an essay.", ChatClientFixture.Greedy(3));
+
+        Assert.Equal(ChatFinishReason.Length, response.FinishReason);
+        Assert.Equal(3, response.Usage!.OutputTokenCount);
+    }
+
+    [Fact]
+    public async Task FinishReason_is_Stop_and_the_text_ends_before_the_stop_sequence()
+    {
+        ChatResponse free = await Client.GetResponseAsync("Say something.", ChatClientFixture.Greedy(16));
+        string text = free.Text;
+        Assert.True(text.Length >= 6, $"the tiny model's greedy answer is too short to pick a stop sequence from: '{text}'");
+        string stop = text.Substring(text.Length / 2, 2);
+        ChatOptions options = ChatClientFixture.Greedy(16);
+        options.StopSequences = [stop];
+
+        ChatResponse stopped = await Client.GetResponseAsync("Say something.", options);
+
+        Assert.Equal(ChatFinishReason.Stop, stopped.FinishReason);
+        Assert.Equal(text[..text.IndexOf(stop, StringComparison.Ordinal)], stopped.Text);
+        Assert.Equal(stop, stopped.AdditionalProperties!["stop_sequence"]);
+    }
+
+    [Fact]
+    public async Task Options_are_not_mutated_by_a_request_or_a_streaming_request()
+    {
+        var options = new ChatOptions
+        {
+            Temperature = 0.7f,
+            TopP = 0.9f,
+            TopK = 20,
+            Seed = 5,
+            MaxOutputTokens = 4,
+            StopSequences = ["zzzz"],
+            Instructions = "Be brief.",
+            AdditionalProperties = new() { ["repetition_penalty"] = 1.1, ["min_p"] = 0.05 },
+        };
+        List<string> stopList = (List<string>)options.StopSequences;
+        string before = System.Text.Json.JsonSerializer.Serialize(options, AIJsonUtilities.DefaultOptions);
+
+        await Client.GetResponseAsync("Hi", options);
+        await foreach (ChatResponseUpdate unused in Client.GetStreamingResponseAsync("Hi", options))
+        {
+        }
+
+        Assert.Equal(before, System.Text.Json.JsonSerializer.Serialize(options, AIJsonUtilities.DefaultOptions));
+        Assert.Same(stopList, options.StopSequences);
+        Assert.Equal(["zzzz"], stopList);
+        Assert.Equal(2, options.AdditionalProperties.Count);
+    }
+
+    [Fact]
+    public async Task A_pre_cancelled_token_cancels_both_paths()
+    {
+        using var cts = new CancellationTokenSource();
+        await cts.CancelAsync();
+
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => Client.GetResponseAsync("Hi", ChatClientFixture.Greedy(), cts.Token));
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(async () =>
+        {
+            await foreach (ChatResponseUpdate unused in Client.GetStreamingResponseAsync("Hi", ChatClientFixture.Greedy(), cts.Token))
+            {
+            }
+        });
+    }
+
+    [Fact]
+    public async Task Cancelling_mid_stream_stops_generation_and_the_client_still_serves_the_next_request()
+    {
+        using var cts = new CancellationTokenSource();
+        int received = 0;
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(async () =>
+        {
+            await foreach (ChatResponseUpdate unused in Client.GetStreamingResponseAsync("Go on forever.", ChatClientFixture.Greedy(400), cts.Token))
+            {
+                if (++received == 1)
+                {
+                    await cts.CancelAsync();
+                }
+            }
+        });
+
+        Assert.True(received < 400);
+        ChatResponse next = await Client.GetResponseAsync("Hi", ChatClientFixture.Greedy(2));
+        Assert.Equal(2, next.Usage!.OutputTokenCount);
+    }
+
+    [Fact]
+    public async Task Concurrent_requests_give_the_same_answers_as_serial_ones()
+    {
+        ChatOptions Sampled(int seed) => new() { Temperature = 1.2f, Seed = seed, MaxOutputTokens = 6 };
+        string[] prompts = ["One", "Two", "Three", "Four"];
+
+        var serial = new List<IReadOnlyList<int>>();
+        for (int i = 0; i < prompts.Length; i++)
+        {
+            serial.Add(ChatClientFixture.Raw(await Client.GetResponseAsync(prompts[i], Sampled(i))).OutputIds);
+        }
+
+        ChatResponse[] parallel = await Task.WhenAll(prompts.Select((p, i) => Client.GetResponseAsync(p, Sampled(i))));
+
+        Assert.Equal(serial, parallel.Select(r => ChatClientFixture.Raw(r).OutputIds));
+    }
+
+    [Fact]
+    public async Task Responses_carry_response_id_message_id_model_id_and_creation_time_and_never_a_conversation_id()
+    {
+        DateTimeOffset before = DateTimeOffset.UtcNow.AddSeconds(-1);
+        ChatResponse response = await Client.GetResponseAsync("Hi", ChatClientFixture.Greedy(2));
+        var updates = new List<ChatResponseUpdate>();
+        await foreach (ChatResponseUpdate update in Client.GetStreamingResponseAsync("Hi", ChatClientFixture.Greedy(2)))
+        {
+            updates.Add(update);
+        }
+
+        Assert.False(string.IsNullOrEmpty(response.ResponseId));
+        Assert.False(string.IsNullOrEmpty(response.Messages[0].MessageId));
+        Assert.Equal(_fixture.Engine.ModelId, response.ModelId);
+        Assert.True(response.CreatedAt >= before);
+        Assert.Null(response.ConversationId);
+        Assert.All(updates, u =>
+        {
+            Assert.Null(u.ConversationId);
+            Assert.Equal(_fixture.Engine.ModelId, u.ModelId);
+            Assert.NotNull(u.CreatedAt);
+        });
+        Assert.NotEqual(response.ResponseId, updates[0].ResponseId);
+    }
+
+    [Fact]
+    public void GetService_returns_metadata_engine_processor_tokenizer_and_the_client_itself()
+    {
+        ChatClientMetadata metadata = Client.GetService<ChatClientMetadata>()!;
+
+        Assert.Equal("idefics3-torchsharp", metadata.ProviderName);
+        Assert.Equal(_fixture.Engine.ModelId, metadata.DefaultModelId);
+        Assert.Same(_fixture.Engine, Client.GetService<Idefics3Engine>());
+        Assert.Same(_fixture.Engine.Processor, Client.GetService<Idefics3Processor>());
+        Assert.Same(_fixture.Engine.Tokenizer, Client.GetService<Idefics3.Tokenization.HuggingFaceTokenizer>());
+        Assert.Same(Client, Client.GetService<Idefics3ChatClient>());
+        Assert.Same(Client, Client.GetService<IChatClient>());
+        Assert.Null(Client.GetService<Idefics3Engine>("some key"));
+        Assert.Null(Client.GetService<string>());
+    }
+
+    [Fact(Skip = ToolCallingSkip)]
+    public void FunctionInvocation_AutomaticallyInvokeFunction_Parameterless()
+    {
+    }
+
+    [Fact(Skip = ToolCallingSkip)]
+    public void FunctionInvocation_AutomaticallyInvokeFunction_WithParameters_NonStreaming()
+    {
+    }
+
+    [Fact(Skip = ToolCallingSkip)]
+    public void FunctionInvocation_AutomaticallyInvokeFunction_WithParameters_Streaming()
+    {
+    }
+
+    [Fact(Skip = ToolCallingSkip)]
+    public void FunctionInvocation_OptionalParameter()
+    {
+    }
+
+    [Fact(Skip = ToolCallingSkip)]
+    public void FunctionInvocation_NestedParameters()
+    {
+    }
+
+    [Fact(Skip = ToolCallingSkip)]
+    public void FunctionInvocation_ArrayParameter()
+    {
+    }
+
+    [Fact(Skip = ToolCallingSkip)]
+    public void AvailableTools_SchemasAreAccepted_Strict()
+    {
+    }
+
+    [Fact(Skip = ToolCallingSkip)]
+    public void AvailableTools_SchemasAreAccepted_NonStrict()
+    {
+    }
+
+    [Fact(Skip = ToolCallingSkip)]
+    public void FunctionInvocation_SupportsMultipleParallelRequests()
+    {
+    }
+
+    [Fact(Skip = ToolCallingSkip)]
+    public void FunctionInvocation_RequireAny()
+    {
+    }
+
+    [Fact(Skip = ToolCallingSkip)]
+    public void FunctionInvocation_RequireSpecific()
+    {
+    }
+
+    [Fact(Skip = ToolCallingSkip)]
+    public void Caching_BeforeFunctionInvocation_AvoidsExtraCalls()
+    {
+    }
+
+    [Fact(Skip = ToolCallingSkip)]
+    public void Caching_AfterFunctionInvocation_FunctionOutputUnchangedAsync()
+    {
+    }
+
+    [Fact(Skip = ToolCallingSkip)]
+    public void Caching_AfterFunctionInvocation_FunctionOutputChangedAsync()
+    {
+    }
+
+    [Fact(Skip = ToolCallingSkip)]
+    public void Logging_LogsFunctionCalls_NonStreaming()
+    {
+    }
+
+    [Fact(Skip = ToolCallingSkip)]
+    public void Logging_LogsFunctionCalls_Streaming()
+    {
+    }
+
+    [Theory(Skip = StructuredOutputSkip)]
+    [InlineData("GetResponseAsync_StructuredOutput")]
+    [InlineData("GetResponseAsync_StructuredOutputArray")]
+    [InlineData("GetResponseAsync_StructuredOutputInteger")]
+    [InlineData("GetResponseAsync_StructuredOutputString")]
+    [InlineData("GetResponseAsync_StructuredOutputBool_True")]
+    [InlineData("GetResponseAsync_StructuredOutputBool_False")]
+    [InlineData("GetResponseAsync_StructuredOutputEnum")]
+    [InlineData("GetResponseAsync_StructuredOutput_WithFunctions")]
+    [InlineData("GetResponseAsync_StructuredOutput_NonNative")]
+    public void StructuredOutput(string intent) => Assert.NotNull(intent);
+
+    [Theory(Skip = ReducerSkip)]
+    [InlineData("SummarizingChatReducer_PreservesConversationContext")]
+    [InlineData("SummarizingChatReducer_PreservesSystemMessage")]
+    [InlineData("SummarizingChatReducer_WithFunctionCalls")]
+    [InlineData("SummarizingChatReducer_Streaming")]
+    [InlineData("SummarizingChatReducer_CustomPrompt")]
+    public void SummarizingChatReducer(string intent) => Assert.NotNull(intent);
+}

@@ -421,7 +421,9 @@ public sealed class HuggingFaceTokenizer
     {
         if ((uint)id >= (uint)_idToToken.Length || _idToToken[id] is null)
         {
-            throw new ArgumentOutOfRangeException(nameof(id), id, "Token id is outside the vocabulary.");
+            // Like Hugging Face's tokenizers, an id with no token (a model vocabulary padded beyond the tokenizer's)
+            // decodes to nothing rather than failing the whole decode.
+            return;
         }
 
         if (skipSpecialTokens && SpecialTokenIds.Contains(id))

@@ -100,7 +100,7 @@ public sealed class Bm25Index<T>
 public static class Bm25Tokenizer
 {
     /// <summary>
-    /// Splits text into normalised terms: Unicode letters and digits, lower-cased, accents removed, English stop words
+    /// Splits text into normalised terms: Unicode letters and digits, lower-cased, accents removed, English stop words (and the "s" of possessives)
     /// dropped, and a light plural folding (<c>batteries</c> → <c>battery</c>, <c>visitors</c> → <c>visitor</c>).
     /// </summary>
     public static IEnumerable<string> Tokenize(string text)
@@ -171,7 +171,7 @@ public static class Bm25Tokenizer
     private static readonly HashSet<string> _stopWords = new(StringComparer.Ordinal)
     {
         "a", "an", "and", "are", "as", "at", "be", "by", "can", "did", "do", "does", "for", "from", "had", "has", "have",
-        "how", "i", "in", "is", "it", "its", "me", "my", "of", "on", "or", "our", "should", "so", "that", "the", "their",
+        "how", "i", "in", "is", "it", "its", "me", "my", "of", "on", "or", "our", "s", "should", "so", "t", "that", "the", "their",
         "there", "these", "this", "to", "was", "we", "were", "what", "when", "where", "which", "who", "why", "will",
         "with", "you", "your",
     };

@@ -1,4 +1,7 @@
 using System.CommandLine;
+using Idefics3.Checkpoints;
+using Idefics3.Configuration;
+using Idefics3.Hub;
 using Idefics3.Samples.ExtensionsAIPipeline;
 using Microsoft.Extensions.Logging;
 
@@ -30,6 +33,16 @@ root.SetAction(async (parse, ct) =>
     };
     options.Image = parse.GetValue(image) ?? options.Image;
     options.Question = parse.GetValue(question) ?? options.Question;
-    await PipelineApp.RunAsync(options, Console.Out, ct);
+    try
+    {
+        await PipelineApp.RunAsync(options, Console.Out, ct);
+        return 0;
+    }
+    catch (Exception e) when (e is HubException or IOException or ConfigurationException or CheckpointException or InsufficientMemoryException or ArgumentException or InvalidOperationException)
+    {
+        // Expected failures (no network, a wrong path, a broken checkpoint): the message says what to do.
+        Console.Error.WriteLine($"error: {e.Message}");
+        return 1;
+    }
 });
 return await root.Parse(args).InvokeAsync();

@@ -35,6 +35,7 @@ public sealed class DocumentQaOptions
 /// <summary>One answered question: the retrieved pages (with their BM25 scores) and the model's answer.</summary>
 public sealed record DocumentAnswer(string Question, IReadOnlyList<SearchHit<DocumentPage>> Sources, string Answer);
 
+/// <summary>The ingested pages, ingest warnings and answers. Rendered PDF page images are deleted when the run ends, so <see cref="DocumentPage.ImagePath"/> of a PDF page no longer exists afterwards.</summary>
 public sealed record DocumentQaResult(IReadOnlyList<DocumentPage> Pages, IReadOnlyList<string> Warnings, IReadOnlyList<DocumentAnswer> Answers);
 
 /// <summary>

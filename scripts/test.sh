@@ -3,7 +3,7 @@
 # Prints one closing line: "Tests: N passed, N failed, N skipped".
 set -uo pipefail
 cd "$(dirname "$0")/.."
-IDEFICS3_APT_PACKAGES="${IDEFICS3_APT_PACKAGES:-}" bash scripts/bootstrap.sh || exit 1
+IDEFICS3_APT_PACKAGES="${IDEFICS3_APT_PACKAGES:-poppler-utils:pdftoppm}" bash scripts/bootstrap.sh || exit 1
 
 export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1 DOTNET_SKIP_FIRST_TIME_EXPERIENCE=1
 log=$(mktemp)

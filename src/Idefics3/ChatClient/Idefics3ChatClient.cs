@@ -41,7 +41,9 @@ public sealed class Idefics3ChatClient : IChatClient
         _ownsEngine = ownsEngine;
         _uriReader = new UriImageReader(_options);
         _mapper = new ChatRequestMapper(_options, _uriReader, (loggerFactory ?? NullLoggerFactory.Instance).CreateLogger<Idefics3ChatClient>());
-        _metadata = new ChatClientMetadata(ProviderName, new Uri(engine.ModelPath + Path.DirectorySeparatorChar), ModelId);
+        // No provider URI: the model runs in-process. A file:// URI would make telemetry middleware report a meaningless
+        // server.address ("") and server.port (-1) on every span and metric.
+        _metadata = new ChatClientMetadata(ProviderName, providerUri: null, ModelId);
     }
 
     /// <summary>Gets the model id reported in responses.</summary>

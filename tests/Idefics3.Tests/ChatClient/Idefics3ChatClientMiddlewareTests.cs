@@ -88,6 +88,9 @@ public sealed class Idefics3ChatClientMiddlewareTests
         Assert.Equal("idefics3-torchsharp", activity.GetTagItem("gen_ai.provider.name"));
         Assert.Equal(_fixture.Engine.ModelId, activity.GetTagItem("gen_ai.request.model"));
         Assert.Equal(_fixture.Engine.ModelId, activity.GetTagItem("gen_ai.response.model"));
+        // An in-process model has no server: no empty address or port -1 from a file:// provider URI.
+        Assert.Null(activity.GetTagItem("server.address"));
+        Assert.Null(activity.GetTagItem("server.port"));
         Assert.Equal(response.Usage!.InputTokenCount, Convert.ToInt64(activity.GetTagItem("gen_ai.usage.input_tokens"), System.Globalization.CultureInfo.InvariantCulture));
         Assert.Equal(3L, Convert.ToInt64(activity.GetTagItem("gen_ai.usage.output_tokens"), System.Globalization.CultureInfo.InvariantCulture));
         lock (measurements)

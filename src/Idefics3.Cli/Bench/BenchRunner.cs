@@ -16,7 +16,7 @@ namespace Idefics3.Cli.Bench;
 internal sealed record BenchSettings(string? Shape, string? ModelPath, ModelDType DType, int Repeats, int DecodeTokens, bool SkipLargeImage, string? WorkDirectory);
 
 /// <summary>One measured quantity, with the machine's state before and after it.</summary>
-internal sealed record BenchMeasurement(string Name, double Min, double Median, string Unit, double? Ratio, string? RatioOf, string State);
+internal sealed record BenchMeasurement(string Name, double Min, double Median, string Unit, double? Ratio, string? RatioOf, string State, double RssGB, double PeakRssGB);
 
 /// <summary>What a run found: the machine's roofline and every measurement.</summary>
 internal sealed record BenchReport(
@@ -153,11 +153,11 @@ internal sealed class BenchRunner
     {
         output.WriteLine(Invariant($"Machine: read {report.ReadBandwidthGBps:F1} GB/s; GEMM float32 {report.GemmFloat32Gflops:F0}, bfloat16 {report.GemmBFloat16Gflops:F0} GFLOP/s; small GEMV {report.SmallGemvMs:F2} ms"));
         output.WriteLine(Invariant($"Model: {report.Model} ({report.Parameters / 1e6:F0}M parameters, {report.DType})"));
-        output.WriteLine(Invariant($"{"measurement",-52} {"min",10} {"median",10} {"unit",-6} {"ratio",8}  {"of",-22} state"));
+        output.WriteLine(Invariant($"{"measurement",-52} {"min",10} {"median",10} {"unit",-6} {"ratio",8}  {"of",-22} {"state",-5} {"RSS GB",7} {"peak",6}"));
         foreach (BenchMeasurement m in report.Measurements)
         {
             string ratio = m.Ratio is double r ? r.ToString(r < 10 ? "F2" : "F0", CultureInfo.InvariantCulture) : "-";
-            output.WriteLine(Invariant($"{m.Name,-52} {Format(m.Min),10} {Format(m.Median),10} {m.Unit,-6} {ratio,8}  {m.RatioOf ?? string.Empty,-22} {m.State}"));
+            output.WriteLine(Invariant($"{m.Name,-52} {Format(m.Min),10} {Format(m.Median),10} {m.Unit,-6} {ratio,8}  {m.RatioOf ?? string.Empty,-22} {m.State,-5} {m.RssGB,7:F2} {m.PeakRssGB,6:F2}"));
         }
     }
 
@@ -166,7 +166,7 @@ internal sealed class BenchRunner
         double gemv = MachineProbe.SmallGemvMedianMs(15);
         double[] sorted = [.. values.Order()];
         double best = higherIsBetter ? sorted[^1] : sorted[0];
-        var m = new BenchMeasurement(name, best, sorted[sorted.Length / 2], unit, ratio, ratioOf, StateOf(gemv));
+        var m = new BenchMeasurement(name, best, sorted[sorted.Length / 2], unit, ratio, ratioOf, StateOf(gemv), ProcStatusBytes("VmRSS:") / 1e9, ProcStatusBytes("VmHWM:") / 1e9);
         _results.Add(m);
         _log.WriteLine(Invariant($"  {name}: {Format(m.Min)} {unit} (median {Format(m.Median)}){(ratio is double r ? Invariant($", {r:F2} {ratioOf}") : string.Empty)} [{m.State}]"));
     }
@@ -252,11 +252,13 @@ internal sealed class BenchRunner
         return HuggingFaceTokenizer.FromJson(reader.ReadToEnd());
     }
 
-    private static long PeakRssBytes()
+    private static long PeakRssBytes() => ProcStatusBytes("VmHWM:");
+
+    private static long ProcStatusBytes(string key)
     {
         foreach (string line in File.Exists("/proc/self/status") ? File.ReadLines("/proc/self/status") : [])
         {
-            if (line.StartsWith("VmHWM:", StringComparison.Ordinal))
+            if (line.StartsWith(key, StringComparison.Ordinal))
             {
                 return long.Parse(line.Split(' ', StringSplitOptions.RemoveEmptyEntries)[1], CultureInfo.InvariantCulture) * 1024;
             }

@@ -23,9 +23,9 @@ internal sealed class DecoderLayer : nn.Module
     }
 
     // h [B, T, H] -> [B, T, H]
-    public Tensor forward(Tensor h, RotaryEmbedding rope, Tensor cos, Tensor sin, Tensor? mask, KvCache? cache, int layer)
+    public Tensor forward(Tensor h, RotaryEmbedding rope, Tensor cos, Tensor sin, Tensor? mask, KvCache? cache, int layer, bool causal = false)
     {
-        h = h + self_attn.forward(input_layernorm.forward(h), rope, cos, sin, mask, cache, layer);
+        h = h + self_attn.forward(input_layernorm.forward(h), rope, cos, sin, mask, cache, layer, causal);
         return h + mlp.forward(post_attention_layernorm.forward(h));
     }
 }

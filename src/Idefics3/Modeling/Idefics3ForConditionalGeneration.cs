@@ -122,8 +122,9 @@ public sealed class Idefics3ForConditionalGeneration : IDisposable
         {
             cancellationToken.ThrowIfCancellationRequested();
             long count = Math.Min(_options.VisionChunkSize, frames - start);
+            using var chunkScope = torch.NewDisposeScope();
             Tensor hidden = _module.model.vision_model.forward(pixels.narrow(0, start, count), mask.narrow(0, start, count));
-            chunks.Add(_module.model.connector.forward(hidden));
+            chunks.Add(_module.model.connector.forward(hidden).MoveToOuterDisposeScope());
         }
 
         Tensor result = chunks.Count == 1 ? chunks[0] : torch.cat(chunks, 0);

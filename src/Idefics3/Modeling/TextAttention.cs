@@ -32,7 +32,8 @@ internal sealed class TextAttention : nn.Module
     }
 
     // x [B, T, H]; cos/sin [B, 1, T, hd]; mask [B|1, 1, T, S] additive or null (no masking at all) -> [B, T, H]
-    public Tensor forward(Tensor x, RotaryEmbedding rope, Tensor cos, Tensor sin, Tensor? mask, KvCache? cache, int layer)
+    // causal: the new positions are the whole sequence (no cached prefix, no padding) and mask is null.
+    public Tensor forward(Tensor x, RotaryEmbedding rope, Tensor cos, Tensor sin, Tensor? mask, KvCache? cache, int layer, bool causal = false)
     {
         long b = x.shape[0], t = x.shape[1];
         long groups = _heads / _kvHeads;
@@ -44,6 +45,19 @@ internal sealed class TextAttention : nn.Module
         if (cache is not null)
         {
             (k, v) = cache.Update(layer, k, v);                                         // [B, kv, S, hd]
+        }
+
+        if (causal)
+        {
+            // SDPA's causal kernel (flash, blocks above the diagonal skipped) needs as many K/V heads as query heads.
+            if (groups > 1)
+            {
+                k = k.repeat_interleave(groups, 1);                                      // [B, h, T, hd]
+                v = v.repeat_interleave(groups, 1);
+            }
+
+            Tensor c = nn.functional.scaled_dot_product_attention(q, k, v, null, 0.0, true); // [B, h, T, hd]
+            return o_proj.forward(c.transpose(1, 2).reshape(b, t, _heads * _headDim));
         }
 
         if (groups > 1)

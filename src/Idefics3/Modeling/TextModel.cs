@@ -34,11 +34,15 @@ internal sealed class TextModel : nn.Module
         long past = cache?.Length ?? 0;
         long t = embeds.shape[1];
         (Tensor cos, Tensor sin) = _rope.CosSin(positions, embeds.dtype);
-        Tensor? mask = BuildMask(mask2d, past, t, embeds.dtype, embeds.device);
+        // A fresh, unpadded prompt is plain causal attention: SDPA's own causal kernel is much faster than an explicit mask.
+        bool causal = t > 1 && past == 0 && (mask2d is null || mask2d.ne(0).all().item<bool>());
+        Tensor? mask = causal ? null : BuildMask(mask2d, past, t, embeds.dtype, embeds.device);
         Tensor h = embeds;
         for (int i = 0; i < layers.Count; i++)
         {
-            h = layers[i].forward(h, _rope, cos, sin, mask, cache, i);
+            DecoderLayer layer = layers[i];
+            int index = i;
+            h = LayerScope.Run(h, x => layer.forward(x, _rope, cos, sin, mask, cache, index, causal), disposeInput: !ReferenceEquals(h, embeds));
         }
 
         cache?.Advance(t);

@@ -45,8 +45,14 @@ internal sealed class VisionTransformer : nn.Module
 
         foreach (VisionEncoderLayer layer in encoder.layers)
         {
-            h = layer.forward(h, mask);
-            trace?.Add(h);
+            if (trace is not null)
+            {
+                h = layer.forward(h, mask);
+                trace.Add(h);
+                continue;
+            }
+
+            h = LayerScope.Run(h, x => layer.forward(x, mask));
         }
 
         return post_layernorm.forward(h);

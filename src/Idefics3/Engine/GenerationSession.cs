@@ -98,9 +98,16 @@ internal sealed class GenerationSession
 
             // 3. Prefill the rest of the prompt in chunks, merging image features into the <image> slots.
             sw.Restart();
-            Tensor logits = Prefill(model, ids, cachedTokens, features, cache, cancellationToken);
-            features?.Dispose();
-            features = null;
+            Tensor logits;
+            try
+            {
+                logits = Prefill(model, ids, cachedTokens, features, cache, cancellationToken);
+            }
+            finally
+            {
+                features?.Dispose();
+            }
+
             double prefillMs = sw.Elapsed.TotalMilliseconds;
             double ttftMs = total.Elapsed.TotalMilliseconds;
 
@@ -134,6 +141,7 @@ internal sealed class GenerationSession
         Tensor? last = null;
         for (int pos = start; pos < ids.Length; pos += chunk)
         {
+            _engine.PrefillChunkObserver?.Invoke(pos);
             cancellationToken.ThrowIfCancellationRequested();
             int length = Math.Min(chunk, ids.Length - pos);
             using var scope = NewDisposeScope();

@@ -329,6 +329,9 @@ public sealed partial class Idefics3Engine : IDisposable, IAsyncDisposable
 
     internal void RecordTensorBalance(long balance) => LastTensorBalance = balance;
 
+    /// <summary>Gets or sets a callback run before each prefill chunk with the chunk's first position (tests).</summary>
+    internal Action<int>? PrefillChunkObserver { get; set; }
+
     internal bool IsEndOfSequence(int token) => _endOfSequence.Contains(token);
 
     internal TokenLogProb NameLogProb(TokenLogProb logProb) => logProb with

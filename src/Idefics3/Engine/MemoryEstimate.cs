@@ -42,6 +42,11 @@ internal static class MemoryEstimate
         }
 
         (long mapped, long copied) = Weights(modelFolder, dtype);
+        ThrowIfTooLarge(mapped, copied, total, available, dtype);
+    }
+
+    public static void ThrowIfTooLarge(long mapped, long copied, long total, long available, ScalarType dtype)
+    {
         if (copied + Headroom > available || mapped + copied > total)
         {
             throw new InsufficientMemoryException(
@@ -74,7 +79,7 @@ internal static class MemoryEstimate
 
         foreach (string line in File.ReadLines("/proc/meminfo"))
         {
-            string[] parts = line.Split(' ', StringSplitOptions.RemoveEmptyEntries);
+            string[] parts = line.Split([' ', '\t'], StringSplitOptions.RemoveEmptyEntries);
             if (parts.Length >= 2 && long.TryParse(parts[1], NumberStyles.None, CultureInfo.InvariantCulture, out long kb))
             {
                 if (parts[0] == "MemTotal:")

@@ -27,5 +27,5 @@ internal sealed class Linear : nn.Module
     }
 
     // x [..., in] -> [..., out]
-    public Tensor forward(Tensor x) => nn.functional.linear(x, weight, bias);
+    public Tensor forward(Tensor x) => BFloat16Gemv.TryForward(x, weight, bias) ?? nn.functional.linear(x, weight, bias);
 }

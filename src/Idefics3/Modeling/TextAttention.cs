@@ -60,6 +60,18 @@ internal sealed class TextAttention : nn.Module
             return o_proj.forward(c.transpose(1, 2).reshape(b, t, _heads * _headDim));
         }
 
+        if (t == 1 && mask is null)
+        {
+            // One new position (decode): softmax(q·Kᵀ·scale)·V written out, HF's eager formulation (softmax in float32).
+            // For a single query row this is several times faster than the SDPA kernel, and GQA needs no expansion:
+            // the query heads of a group become rows of one product with their shared K/V head.
+            Tensor qg = q.reshape(b, _kvHeads, groups, _headDim);                           // [B, kv, g, hd]
+            Tensor scores = qg.matmul(k.transpose(2, 3)).mul_(1.0 / Math.Sqrt(_headDim));   // [B, kv, g, S]
+            Tensor weights = scores.softmax(-1, ScalarType.Float32).to_type(q.dtype);
+            Tensor o = weights.matmul(v);                                                   // [B, kv, g, hd]
+            return o_proj.forward(o.reshape(b, 1, _heads * _headDim));
+        }
+
         if (groups > 1)
         {
             q = q.reshape(b, _kvHeads, groups * t, _headDim);                            // row g·T + t

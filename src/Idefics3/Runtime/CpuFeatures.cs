@@ -42,7 +42,7 @@ public sealed class CpuFeatures
             string key = line[..colon].Trim();
             if (key is "flags" or "Features")
             {
-                foreach (string flag in line[(colon + 1)..].Split(' ', StringSplitOptions.RemoveEmptyEntries))
+                foreach (string flag in line[(colon + 1)..].Split([' ', '\t'], StringSplitOptions.RemoveEmptyEntries))
                 {
                     flags.Add(flag.ToLowerInvariant());
                 }

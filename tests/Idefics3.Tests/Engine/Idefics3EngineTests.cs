@@ -172,6 +172,29 @@ public sealed class Idefics3EngineTests : IClassFixture<EngineFixture>
     }
 
     [Fact]
+    public async Task Cancellation_during_prefill_stops_before_the_next_chunk_and_leaves_no_tensors()
+    {
+        await using Idefics3Engine engine = await EngineFixture.LoadAsync(
+            new Idefics3EngineOptions { DType = ModelDType.Float32, PrefillChunkTokens = 4, VisionCacheBytes = 0, PrefixCacheBytes = 0 });
+        using var cts = new CancellationTokenSource();
+        var chunks = new List<int>();
+        engine.PrefillChunkObserver = position =>
+        {
+            chunks.Add(position);
+            if (chunks.Count == 3)
+            {
+                cts.Cancel();
+            }
+        };
+
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() =>
+            engine.GenerateAsync(EngineFixture.SplitConversation(), new GenerationOptions { MaxNewTokens = 5 }, s_goldenSplit, cts.Token));
+
+        Assert.Equal(new[] { 0, 4, 8 }, chunks); // the prompt has 69 tokens: cancelled at the third of 18 chunks
+        Assert.Equal(0, engine.LastTensorBalance);
+    }
+
+    [Fact]
     public async Task An_already_cancelled_request_never_runs()
     {
         using var cts = new CancellationTokenSource();

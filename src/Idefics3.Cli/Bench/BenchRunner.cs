@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.Globalization;
 using System.IO.Compression;
 using System.Text;
+using System.Text.Json.Serialization;
 using Idefics3.Generation;
 using Idefics3.Processing;
 using Idefics3.Tokenization;
@@ -16,12 +17,21 @@ namespace Idefics3.Cli.Bench;
 internal sealed record BenchSettings(string? Shape, string? ModelPath, ModelDType DType, int Repeats, int DecodeTokens, bool SkipLargeImage, string? WorkDirectory);
 
 /// <summary>One measured quantity, with the machine's state before and after it.</summary>
-internal sealed record BenchMeasurement(string Name, double Min, double Median, string Unit, double? Ratio, string? RatioOf, string State, double RssGB, double PeakRssGB);
+internal sealed record BenchMeasurement(
+    string Name, double Min, double Median, string Unit, double? Ratio, string? RatioOf, string State,
+    [property: JsonPropertyName("rss_gb")] double RssGB,
+    [property: JsonPropertyName("peak_rss_gb")] double PeakRssGB);
 
 /// <summary>What a run found: the machine's roofline and every measurement.</summary>
 internal sealed record BenchReport(
-    string Model, string DType, long Parameters, double ReadBandwidthGBps, double GemmFloat32Gflops, double GemmBFloat16Gflops,
-    double SmallGemvMs, IReadOnlyList<BenchMeasurement> Measurements);
+    string Model,
+    [property: JsonPropertyName("dtype")] string DType,
+    long Parameters,
+    [property: JsonPropertyName("read_bandwidth_gbps")] double ReadBandwidthGBps,
+    [property: JsonPropertyName("gemm_float32_gflops")] double GemmFloat32Gflops,
+    [property: JsonPropertyName("gemm_bfloat16_gflops")] double GemmBFloat16Gflops,
+    double SmallGemvMs,
+    IReadOnlyList<BenchMeasurement> Measurements);
 
 /// <summary>
 /// Measures a model against this machine's own roofline in one process: the machine first (read bandwidth, GEMM

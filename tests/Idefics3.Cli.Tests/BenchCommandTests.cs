@@ -1,0 +1,40 @@
+using System.Text.Json;
+
+namespace Idefics3.Cli.Tests;
+
+/// <summary>A smoke run of the benchmark on the tiny model: the mechanics only, never the timings.</summary>
+public sealed class BenchCommandTests
+{
+    [Fact]
+    public async Task Bench_on_the_tiny_model_measures_every_step_and_writes_json()
+    {
+        CliResult result = await CliRunner.RunAsync(
+            ["bench", "--model", CliRunner.TinyModel, "--dtype", "float32", "--repeat", "1", "--decode-tokens", "3", "--json", "-"]);
+
+        Assert.True(result.ExitCode == 0, result.ToString());
+        using JsonDocument json = JsonDocument.Parse(result.Stdout);
+        JsonElement root = json.RootElement;
+        Assert.True(root.GetProperty("read_bandwidth_gbps").GetDouble() > 0);
+        Assert.True(root.GetProperty("gemm_bfloat16_gflops").GetDouble() > 0);
+        string[] names = [.. root.GetProperty("measurements").EnumerateArray().Select(m => m.GetProperty("name").GetString()!)];
+        foreach (string expected in new[] { "load", "vision encoder, 1 tile", "time to first token, 1 tile", "time to first token, 17 tiles", "decode at", "second turn, caches warm", "tokenizer encode", "peak RSS" })
+        {
+            Assert.Contains(names, n => n.StartsWith(expected, StringComparison.Ordinal));
+        }
+
+        Assert.Contains(names, n => n == "preprocess 4000x3000 JPEG -> 13 frames");
+        Assert.Contains(names, n => n == "preprocess 4000x4000 JPEG -> 17 frames");
+        Assert.Contains("measurement", result.Stderr, StringComparison.Ordinal); // the table goes to stderr with --json -
+    }
+
+    [Fact]
+    public async Task Bench_refuses_an_unknown_shape_and_both_shape_and_model()
+    {
+        CliResult unknown = await CliRunner.RunAsync(["bench", "--shape", "gpt-5"]);
+        CliResult both = await CliRunner.RunAsync(["bench", "--shape", "smolvlm-256m", "--model", CliRunner.TinyModel]);
+
+        Assert.Equal(2, unknown.ExitCode);
+        Assert.Equal(2, both.ExitCode);
+        Assert.Contains("either --shape or --model", both.Stderr, StringComparison.Ordinal);
+    }
+}

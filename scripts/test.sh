@@ -16,7 +16,8 @@ if [ "$build_rc" -ne 0 ]; then
   exit "$build_rc"
 fi
 
-dotnet test Idefics3.SemanticKernel.sln --no-build -nologo "$@" 2>&1 | tee "$log"
+# One test assembly at a time (-m:1): on a 2-core machine parallel assemblies only fight over the cores.
+dotnet test Idefics3.SemanticKernel.sln --no-build -nologo -m:1 "$@" 2>&1 | tee "$log"
 test_rc=${PIPESTATUS[0]}
 
 read -r passed failed skipped < <(awk '

@@ -51,10 +51,10 @@ public sealed class ChatCommandTests(TinyEngineFixture fixture) : IClassFixture<
             [.. TinyEngineFixture.CommonArgs.Prepend("chat")],
             whileRunning: async (process, _, stderr) =>
             {
-                await CliRunner.WaitForAsync(stderr, "Loaded", TimeSpan.FromSeconds(30));
-                await Task.Delay(200);
+                await CliRunner.WaitForAsync(stderr, "Loaded", TimeSpan.FromSeconds(60));
+                await Task.Delay(1000); // let the chat reach its input loop, also on a loaded machine
                 await CliRunner.InterruptAsync(process);
-                await process.WaitForExitAsync().WaitAsync(TimeSpan.FromSeconds(20));
+                await process.WaitForExitAsync().WaitAsync(TimeSpan.FromSeconds(60));
             });
 
         Assert.True(result.ExitCode == 130, result.ToString());

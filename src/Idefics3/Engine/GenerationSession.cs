@@ -124,6 +124,17 @@ internal sealed class GenerationSession
         }
     }
 
+    /// <summary>
+    /// The token sequence whose keys and values the cache now holds and that a later prompt may share: the prompt plus
+    /// every generated token fed back (all but the last). A generated <c>&lt;image&gt;</c> id is an ordinary embedding, not
+    /// an image slot, so it cannot be keyed like the prompt's image tokens: then only the prompt part is kept.
+    /// </summary>
+    internal static int[] CacheableSequence(int[] promptIds, IReadOnlyList<int> output, int imageTokenId)
+    {
+        IEnumerable<int> fed = output.Take(Math.Max(0, output.Count - 1));
+        return fed.Contains(imageTokenId) ? promptIds : [.. promptIds, .. fed];
+    }
+
     private Tensor Prefill(Idefics3ForConditionalGeneration model, int[] ids, int start, Tensor? features, KvCache cache, CancellationToken cancellationToken)
     {
         int imageTokenId = model.Config.ImageTokenId;
@@ -280,8 +291,7 @@ internal sealed class GenerationSession
         int fed = ids.Length + Math.Max(0, output.Count - 1);
         if (finish != FinishReason.Cancelled && cache.Length == fed)
         {
-            int[] sequence = [.. ids, .. output.Take(output.Count - 1)];
-            _engine.StorePrefix(sequence, _prompt, cache);
+            _engine.StorePrefix(CacheableSequence(ids, output, model.Config.ImageTokenId), _prompt, cache);
         }
 
         string tail = string.Empty;

@@ -1,7 +1,9 @@
 using System.Text.Json;
 using Idefics3.Checkpoints;
 using Idefics3.Configuration;
-using Idefics3.Runtime;
+using Idefics3.Engine;
+using TorchSharp;
+using static TorchSharp.torch;
 
 namespace Idefics3.Cli.Commands;
 
@@ -76,7 +78,8 @@ internal sealed record ModelSummary
         }
 
         bool cuda = device.StartsWith("cuda", StringComparison.OrdinalIgnoreCase);
-        return cuda || CpuFeatures.Current.HasFastBFloat16 ? "bfloat16" : "float32";
+        ScalarType chosen = DeviceSelection.ResolveDType(ModelDType.Auto, cuda ? DeviceType.CUDA : DeviceType.CPU);
+        return chosen == ScalarType.BFloat16 ? "bfloat16" : "float32";
     }
 
     public static int ElementSize(string dtype) => dtype switch

@@ -1,4 +1,5 @@
 using System.Net;
+using Idefics3.ChatClient;
 using Idefics3.Processing;
 
 namespace Idefics3.Cli.Input;
@@ -11,7 +12,16 @@ internal sealed class ImageSource : IDisposable
 
     private static readonly TimeSpan s_downloadTimeout = TimeSpan.FromSeconds(60);
 
-    private readonly Lazy<HttpClient> _http = new(CreateHttpClient);
+    private readonly HttpClient _http = CreateHttpClient();
+    private readonly UriImageReader _reader;
+
+    public ImageSource() => _reader = new UriImageReader(new Idefics3ChatClientOptions
+    {
+        AllowHttpUris = true,
+        HttpClient = _http,
+        MaxImageBytes = MaxImageBytes,
+        ImageDownloadTimeout = s_downloadTimeout,
+    });
 
     public static bool IsUrl(string value) =>
         Uri.TryCreate(value, UriKind.Absolute, out Uri? uri) && (uri.Scheme == Uri.UriSchemeHttp || uri.Scheme == Uri.UriSchemeHttps);
@@ -43,10 +53,8 @@ internal sealed class ImageSource : IDisposable
 
     public void Dispose()
     {
-        if (_http.IsValueCreated)
-        {
-            _http.Value.Dispose();
-        }
+        _reader.Dispose();
+        _http.Dispose();
     }
 
     private static HttpClient CreateHttpClient()
@@ -56,48 +64,8 @@ internal sealed class ImageSource : IDisposable
         return client;
     }
 
-    private async Task<PromptImage> DownloadAsync(Uri uri, CancellationToken cancellationToken)
-    {
-        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        timeout.CancelAfter(s_downloadTimeout);
-        try
-        {
-            using HttpResponseMessage response = await _http.Value.GetAsync(uri, HttpCompletionOption.ResponseHeadersRead, timeout.Token);
-            if (!response.IsSuccessStatusCode)
-            {
-                throw new HttpRequestException($"Downloading image '{uri}' failed: HTTP {(int)response.StatusCode} {response.ReasonPhrase}.", null, response.StatusCode);
-            }
-
-            if (response.Content.Headers.ContentLength > MaxImageBytes)
-            {
-                throw new InvalidDataException($"Image '{uri}' has {response.Content.Headers.ContentLength} bytes, more than the limit of {MaxImageBytes}.");
-            }
-
-            await using Stream stream = await response.Content.ReadAsStreamAsync(timeout.Token);
-            using var buffer = new MemoryStream();
-            byte[] chunk = new byte[81920];
-            int read;
-            while ((read = await stream.ReadAsync(chunk, timeout.Token)) > 0)
-            {
-                if (buffer.Length + read > MaxImageBytes)
-                {
-                    throw new InvalidDataException($"Image '{uri}' is larger than the limit of {MaxImageBytes} bytes.");
-                }
-
-                buffer.Write(chunk, 0, read);
-            }
-
-            return new PromptImage(buffer.ToArray(), response.Content.Headers.ContentType?.MediaType ?? MediaTypeFromExtension(uri.AbsolutePath));
-        }
-        catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
-        {
-            throw new TimeoutException($"Downloading image '{uri}' took longer than {s_downloadTimeout.TotalSeconds:0} s.");
-        }
-        catch (HttpRequestException ex) when (ex.StatusCode is null)
-        {
-            throw new HttpRequestException($"Downloading image '{uri}' failed: {ex.Message}", ex);
-        }
-    }
+    private async Task<PromptImage> DownloadAsync(Uri uri, CancellationToken cancellationToken) =>
+        new(await _reader.ReadAsync(uri, cancellationToken), MediaTypeFromExtension(uri.AbsolutePath));
 
     private static string? MediaTypeFromExtension(string path) => Path.GetExtension(path).ToUpperInvariant() switch
     {

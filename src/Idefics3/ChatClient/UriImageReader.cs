@@ -100,6 +100,10 @@ internal sealed class UriImageReader : IDisposable
         {
             throw new TimeoutException($"Downloading image '{uri}' took longer than {_options.ImageDownloadTimeout}.");
         }
+        catch (HttpRequestException ex) when (ex.StatusCode is null)
+        {
+            throw new HttpRequestException($"Downloading image '{uri}' failed: {ex.Message}", ex);
+        }
     }
 
     public void Dispose() => _ownedClient?.Dispose();

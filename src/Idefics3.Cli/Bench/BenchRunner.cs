@@ -264,18 +264,8 @@ internal sealed class BenchRunner
 
     private static long PeakRssBytes() => ProcStatusBytes("VmHWM:");
 
-    private static long ProcStatusBytes(string key)
-    {
-        foreach (string line in File.Exists("/proc/self/status") ? File.ReadLines("/proc/self/status") : [])
-        {
-            if (line.StartsWith(key, StringComparison.Ordinal))
-            {
-                return long.Parse(line.Split([' ', '\t'], StringSplitOptions.RemoveEmptyEntries)[1], CultureInfo.InvariantCulture) * 1024;
-            }
-        }
-
-        return Environment.WorkingSet;
-    }
+    private static long ProcStatusBytes(string key) =>
+        Runtime.ProcStatus.ReadBytes("/proc/self/status", key.TrimEnd(':')) ?? Environment.WorkingSet;
 
     private static string Format(double value) =>
         value.ToString(value >= 100 ? "F0" : value >= 10 ? "F1" : "F2", CultureInfo.InvariantCulture);

@@ -71,28 +71,8 @@ internal static class MemoryEstimate
 
     private static bool TryReadMeminfo(out long total, out long available)
     {
-        total = available = 0;
-        if (!File.Exists("/proc/meminfo"))
-        {
-            return false;
-        }
-
-        foreach (string line in File.ReadLines("/proc/meminfo"))
-        {
-            string[] parts = line.Split([' ', '\t'], StringSplitOptions.RemoveEmptyEntries);
-            if (parts.Length >= 2 && long.TryParse(parts[1], NumberStyles.None, CultureInfo.InvariantCulture, out long kb))
-            {
-                if (parts[0] == "MemTotal:")
-                {
-                    total = kb * 1024;
-                }
-                else if (parts[0] == "MemAvailable:")
-                {
-                    available = kb * 1024;
-                }
-            }
-        }
-
+        total = Runtime.ProcStatus.ReadBytes("/proc/meminfo", "MemTotal") ?? 0;
+        available = Runtime.ProcStatus.ReadBytes("/proc/meminfo", "MemAvailable") ?? 0;
         return total > 0 && available > 0;
     }
 

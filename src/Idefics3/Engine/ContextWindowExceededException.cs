@@ -35,7 +35,8 @@ public sealed class ContextWindowExceededException : InvalidOperationException
         : base(
             $"The prompt has {promptTokens} tokens ({imageTokens} of them for images) and {requestedOutputTokens} output tokens were requested: " +
             $"{promptTokens + requestedOutputTokens} in all, {promptTokens + requestedOutputTokens - contextWindow} more than the model's context window of {contextWindow}. " +
-            "Shorten the conversation, request fewer output tokens, or send fewer or smaller images (turn image splitting off or lower the longest edge).")
+            "Shorten the conversation, request fewer output tokens, or send fewer or smaller images (turn image splitting off or lower the longest edge; " +
+            "Idefics3EngineOptions.ReduceImageDetailToFit does the former automatically).")
     {
         PromptTokens = promptTokens;
         ImageTokens = imageTokens;

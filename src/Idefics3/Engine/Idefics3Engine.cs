@@ -258,6 +258,15 @@ public sealed partial class Idefics3Engine : IDisposable, IAsyncDisposable
         // The prompt is prepared before queueing (on a pool thread: image decoding is CPU work), so a bad image or an
         // over-long prompt fails at once, without model compute.
         PreparedPrompt prompt = await Task.Run(() => Prepare(conversation, processing), cancellationToken).ConfigureAwait(false);
+        if (Options.ReduceImageDetailToFit && prompt.Images.Count > 0 && processing?.DoImageSplitting != false && !Fits(prompt, generation))
+        {
+            int tiled = prompt.InputIds.Length;
+            prompt.Dispose();
+            ProcessorOptions single = (processing ?? new ProcessorOptions()) with { DoImageSplitting = false };
+            prompt = await Task.Run(() => Prepare(conversation, single), cancellationToken).ConfigureAwait(false);
+            LogReducedDetail(_logger, tiled, prompt.InputIds.Length, ContextWindow);
+        }
+
         try
         {
             int maxNew = BudgetOutput(prompt, generation);
@@ -419,6 +428,9 @@ public sealed partial class Idefics3Engine : IDisposable, IAsyncDisposable
         return new PreparedPrompt { InputIds = ids, PixelValues = pixels, PixelAttentionMask = mask, Images = images };
     }
 
+    private bool Fits(PreparedPrompt prompt, GenerationOptions options) =>
+        prompt.InputIds.Length + (options.MaxNewTokens ?? 1) <= ContextWindow;
+
     private int BudgetOutput(PreparedPrompt prompt, GenerationOptions options)
     {
         int promptTokens = prompt.InputIds.Length;
@@ -469,6 +481,9 @@ public sealed partial class Idefics3Engine : IDisposable, IAsyncDisposable
 
     [LoggerMessage(EventId = 1, Level = LogLevel.Information, Message = "Loaded {ModelId} ({DType} on {Device}) in {Milliseconds:F0} ms")]
     private static partial void LogLoaded(ILogger logger, string modelId, ScalarType dType, DeviceType device, double milliseconds);
+
+    [LoggerMessage(EventId = 4, Level = LogLevel.Warning, Message = "The prompt needed {TiledTokens} tokens with image tiles, more than the context window of {ContextWindow}; images were sent as one frame each ({Tokens} tokens)")]
+    private static partial void LogReducedDetail(ILogger logger, int tiledTokens, int tokens, int contextWindow);
 
     [LoggerMessage(EventId = 2, Level = LogLevel.Debug, Message = "Vision features for {Frames} frames served from the cache")]
     private static partial void LogVisionCacheHit(ILogger logger, int frames);

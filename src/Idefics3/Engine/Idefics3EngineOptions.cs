@@ -38,6 +38,13 @@ public sealed class Idefics3EngineOptions
     /// <summary>Gets or sets the number of image frames encoded per step (cancellation is checked between steps).</summary>
     public int VisionChunkFrames { get; set; } = 4;
 
+    /// <summary>
+    /// Gets or sets a value indicating whether a prompt whose images make it too long for the context window is retried
+    /// with one frame per image (image splitting off: 64-169 tokens per image instead of up to 17 times that) before a
+    /// <see cref="ContextWindowExceededException"/> is thrown. Off by default: the caller decides whether detail may be lost.
+    /// </summary>
+    public bool ReduceImageDetailToFit { get; set; }
+
     /// <summary>Gets or sets a value indicating whether loading fails fast when the weights cannot fit in memory.</summary>
     public bool CheckMemoryBeforeLoading { get; set; } = true;
 

@@ -151,6 +151,43 @@ public sealed class Idefics3EngineTests : IClassFixture<EngineFixture>
     }
 
     [Fact]
+    public async Task Image_detail_is_reduced_to_fit_the_context_window_only_when_allowed()
+    {
+        // A copy of the tiny model with a 64-token window: the 2x2-split prompt (69 tokens) does not fit, one frame does.
+        string folder = Path.Combine(Path.GetTempPath(), "idefics3-tests", Guid.NewGuid().ToString("N"));
+        Directory.CreateDirectory(folder);
+        try
+        {
+            foreach (string file in Directory.EnumerateFiles(EngineFixture.ModelDirectory))
+            {
+                File.Copy(file, Path.Combine(folder, Path.GetFileName(file)));
+            }
+
+            string configPath = Path.Combine(folder, "config.json");
+            var config = System.Text.Json.Nodes.JsonNode.Parse(File.ReadAllText(configPath))!;
+            config["text_config"]!["max_position_embeddings"] = 64;
+            File.WriteAllText(configPath, config.ToJsonString());
+            var options = new GenerationOptions { MaxNewTokens = 5 };
+
+            await using (Idefics3Engine strict = await Idefics3Engine.LoadAsync(folder, new Idefics3EngineOptions { DType = ModelDType.Float32 }))
+            {
+                var ex = await Assert.ThrowsAsync<ContextWindowExceededException>(() => strict.GenerateAsync(EngineFixture.SplitConversation(), options, s_goldenSplit));
+                Assert.Equal(20, ex.ImageTokens);
+            }
+
+            await using Idefics3Engine lenient = await Idefics3Engine.LoadAsync(folder, new Idefics3EngineOptions { DType = ModelDType.Float32, ReduceImageDetailToFit = true });
+            GenerationResult result = await lenient.GenerateAsync(EngineFixture.SplitConversation(), options, s_goldenSplit);
+            Assert.Equal(4, result.Usage.ImageTokens); // one frame of image_seq_len 4 instead of 5 frames
+            Assert.True(result.Usage.InputTokens + 5 <= 64);
+            Assert.Equal(5, result.OutputIds.Count);
+        }
+        finally
+        {
+            Directory.Delete(folder, recursive: true);
+        }
+    }
+
+    [Fact]
     public async Task Cancellation_during_decode_stops_generation_and_throws()
     {
         using var cts = new CancellationTokenSource();

@@ -48,19 +48,3 @@ public sealed class ProcessedPrompt
     /// <summary>Gets the token accounting.</summary>
     public TokenAccount Tokens { get; }
 }
-
-/// <summary>What one image became.</summary>
-/// <param name="Rows">Tile rows (0 when the image is a single frame).</param>
-/// <param name="Cols">Tile columns (0 when the image is a single frame).</param>
-/// <param name="FrameCount">Frames (tiles + global, or 1).</param>
-/// <param name="ContentHash">SHA-256 (hex) of the encoded bytes.</param>
-/// <param name="Width">Decoded width (after EXIF orientation).</param>
-/// <param name="Height">Decoded height (after EXIF orientation).</param>
-public sealed record PromptImageInfo(int Rows, int Cols, int FrameCount, string ContentHash, int Width, int Height);
-
-/// <summary>Token accounting of a prompt, for context budgeting.</summary>
-/// <param name="TotalTokens">All ids, BOS included.</param>
-/// <param name="TextTokens">Ids that are not <c>&lt;image&gt;</c> placeholders (text, BOS, fake/row/global markers).</param>
-/// <param name="ImageTokens">Ids equal to the <c>&lt;image&gt;</c> token (replaced by vision features).</param>
-/// <param name="FramesPerImage">Frames (tiles + global) of each image, in order.</param>
-public sealed record TokenAccount(int TotalTokens, int TextTokens, int ImageTokens, IReadOnlyList<int> FramesPerImage);

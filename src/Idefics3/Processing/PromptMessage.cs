@@ -20,15 +20,3 @@ public sealed record PromptMessage(string Role, IReadOnlyList<PromptContent> Con
     /// <returns>The message.</returns>
     public static PromptMessage FromText(string role, string text) => new(role, [new PromptText(text)]);
 }
-
-/// <summary>A part of a <see cref="PromptMessage"/>: <see cref="PromptText"/> or <see cref="PromptImage"/>.</summary>
-public abstract record PromptContent;
-
-/// <summary>A text part.</summary>
-/// <param name="Text">The text, rendered verbatim.</param>
-public sealed record PromptText(string Text) : PromptContent;
-
-/// <summary>An image part: encoded bytes (PNG, JPEG, WebP, GIF, BMP, TIFF).</summary>
-/// <param name="Data">The encoded image.</param>
-/// <param name="MediaType">The media type when known (informational; the format is sniffed from the bytes).</param>
-public sealed record PromptImage(ReadOnlyMemory<byte> Data, string? MediaType = null) : PromptContent;

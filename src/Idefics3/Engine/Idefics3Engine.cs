@@ -27,7 +27,10 @@ public sealed partial class Idefics3Engine : IDisposable, IAsyncDisposable
     private readonly HashSet<int> _endOfSequence;
     private readonly ILogger _logger;
     private readonly string _compatibilityKey;
-    private int _disposed;
+    private readonly CancellationTokenSource _shutdown = new();
+    private readonly Lock _lifetime = new();
+    private bool _disposed;
+    private int _inFlight;
     private int _visionEncodeCount;
 
     private Idefics3Engine(
@@ -252,8 +255,29 @@ public sealed partial class Idefics3Engine : IDisposable, IAsyncDisposable
         [EnumeratorCancellation] CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(conversation);
-        ObjectDisposedException.ThrowIf(Volatile.Read(ref _disposed) != 0, this);
         GenerationOptions generation = options ?? GenerationOptions.Default;
+        Enter();
+        try
+        {
+            // Disposing the engine cancels running requests; the weights are freed when the last one has left.
+            using var linked = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, _shutdown.Token);
+            await foreach (GenerationUpdate update in GenerateCoreAsync(conversation, generation, processing, linked.Token).ConfigureAwait(false))
+            {
+                yield return update;
+            }
+        }
+        finally
+        {
+            Leave();
+        }
+    }
+
+    private async IAsyncEnumerable<GenerationUpdate> GenerateCoreAsync(
+        IReadOnlyList<PromptMessage> conversation,
+        GenerationOptions generation,
+        ProcessorOptions? processing,
+        [EnumeratorCancellation] CancellationToken cancellationToken)
+    {
 
         // The prompt is prepared before queueing (on a pool thread: image decoding is CPU work), so a bad image or an
         // over-long prompt fails at once, without model compute.
@@ -310,17 +334,30 @@ public sealed partial class Idefics3Engine : IDisposable, IAsyncDisposable
         _prefixCache?.Clear();
     }
 
-    /// <inheritdoc />
+    /// <summary>
+    /// Stops accepting requests and cancels the running ones (they end with an <see cref="OperationCanceledException"/>).
+    /// The model's memory is freed at once when nothing runs, otherwise when the last running request has left; this
+    /// call never waits, so it is safe inside a loop that consumes a stream of this engine.
+    /// </summary>
     public void Dispose()
     {
-        if (Interlocked.Exchange(ref _disposed, 1) != 0)
+        bool idle;
+        lock (_lifetime)
         {
-            return;
+            if (_disposed)
+            {
+                return;
+            }
+
+            _disposed = true;
+            idle = _inFlight == 0;
         }
 
-        _visionCache?.Dispose();
-        _prefixCache?.Dispose();
-        Network.Dispose();
+        _shutdown.Cancel();
+        if (idle)
+        {
+            ReleaseResources();
+        }
     }
 
     /// <inheritdoc />
@@ -340,6 +377,9 @@ public sealed partial class Idefics3Engine : IDisposable, IAsyncDisposable
 
     /// <summary>Gets or sets a callback run before each prefill chunk with the chunk's first position (tests).</summary>
     internal Action<int>? PrefillChunkObserver { get; set; }
+
+    /// <summary>Gets a value indicating whether the model's memory has been freed (tests).</summary>
+    internal bool IsReleased { get; private set; }
 
     internal bool IsEndOfSequence(int token) => _endOfSequence.Contains(token);
 
@@ -426,6 +466,38 @@ public sealed partial class Idefics3Engine : IDisposable, IAsyncDisposable
         }
 
         return new PreparedPrompt { InputIds = ids, PixelValues = pixels, PixelAttentionMask = mask, Images = images };
+    }
+
+    private void Enter()
+    {
+        lock (_lifetime)
+        {
+            ObjectDisposedException.ThrowIf(_disposed, this);
+            _inFlight++;
+        }
+    }
+
+    private void Leave()
+    {
+        bool release;
+        lock (_lifetime)
+        {
+            release = --_inFlight == 0 && _disposed;
+        }
+
+        if (release)
+        {
+            ReleaseResources();
+        }
+    }
+
+    private void ReleaseResources()
+    {
+        _visionCache?.Dispose();
+        _prefixCache?.Dispose();
+        Network.Dispose();
+        _shutdown.Dispose();
+        IsReleased = true;
     }
 
     private bool Fits(PreparedPrompt prompt, GenerationOptions options) =>

@@ -232,6 +232,39 @@ public sealed class Idefics3EngineTests : IClassFixture<EngineFixture>
     }
 
     [Fact]
+    public async Task Disposing_the_engine_mid_generation_cancels_the_request_and_frees_the_model_after_it_leaves()
+    {
+        Idefics3Engine engine = await EngineFixture.LoadAsync();
+        int updates = 0;
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(async () =>
+        {
+            await foreach (GenerationUpdate update in engine.GenerateStreamingAsync(
+                EngineFixture.SplitConversation(), new GenerationOptions { MaxNewTokens = 50_000 }, s_goldenSplit))
+            {
+                if (++updates == 1)
+                {
+                    // Inside the consuming loop: Dispose must neither wait for this request (deadlock) nor free its weights.
+                    engine.Dispose();
+                    Assert.False(engine.IsReleased);
+                }
+            }
+        });
+
+        Assert.True(engine.IsReleased);
+        await Assert.ThrowsAsync<ObjectDisposedException>(() => engine.GenerateAsync(EngineFixture.TextConversation()));
+        engine.Dispose(); // idempotent
+    }
+
+    [Fact]
+    public async Task Disposing_an_idle_engine_frees_the_model_at_once()
+    {
+        Idefics3Engine engine = await EngineFixture.LoadAsync();
+        await engine.GenerateAsync(EngineFixture.TextConversation(), new GenerationOptions { MaxNewTokens = 2 });
+        engine.Dispose();
+        Assert.True(engine.IsReleased);
+    }
+
+    [Fact]
     public async Task An_already_cancelled_request_never_runs()
     {
         using var cts = new CancellationTokenSource();

@@ -19,7 +19,7 @@ internal static class VisionPositionIds
         using Tensor rows = m.unfold(1, patch, patch);          // [F, N, W, P]
         using Tensor tiles = rows.unfold(2, patch, patch);      // [F, N, N, P, P]
         using Tensor sums = tiles.sum([-1, -2]);               // [F, N, N]
-        Tensor result = sums.gt(0);
+        Tensor result = sums.Gt(0);
         if (result.shape[1] != patchesPerSide || result.shape[2] != patchesPerSide)
         {
             throw new ArgumentException($"pixel mask gives a {result.shape[1]}x{result.shape[2]} patch grid, the model expects {patchesPerSide}x{patchesPerSide}");

@@ -18,9 +18,9 @@ public sealed class ConstrainedDecodingTests : IClassFixture<EngineFixture>
     {
         long[] ids = Engine.Processor.Process(EngineFixture.TextConversation()).InputIds;
         var prompt = new PreparedPrompt { InputIds = Array.ConvertAll(ids, static id => (int)id), Images = [], Constraint = constraint };
-        var runner = new CountingRunner(new ModelRunner(Engine.Network));
+        var runner = new CountingRunner(Engine.Services.Runner);
         var updates = new List<GenerationUpdate>();
-        new GenerationSession(Engine, runner, prompt, options, maxNewTokens, 0).Run(updates.Add, CancellationToken.None);
+        new GenerationSession(Engine.Services with { Runner = runner }, prompt, options, maxNewTokens, 0).Run(updates.Add, CancellationToken.None);
         return (updates, runner);
     }
 

@@ -5,7 +5,7 @@ using static TorchSharp.torch;
 namespace Idefics3.Tests.Generation;
 
 /// <summary>Drives the real runner and records every forward pass with the logits it produced.</summary>
-internal sealed class CountingRunner(IModelRunner inner) : IModelRunner
+internal sealed class CountingRunner(IModelRunner inner, Action<int>? afterPrefill = null) : IModelRunner
 {
     public int PrefillCalls { get; private set; }
 
@@ -19,7 +19,9 @@ internal sealed class CountingRunner(IModelRunner inner) : IModelRunner
     public Tensor Prefill(ReadOnlySpan<int> ids, Tensor? imageRows, KvCache cache)
     {
         PrefillCalls++;
-        return Record(inner.Prefill(ids, imageRows, cache));
+        Tensor logits = Record(inner.Prefill(ids, imageRows, cache));
+        afterPrefill?.Invoke(PrefillCalls);
+        return logits;
     }
 
     public Tensor Decode(int token, KvCache cache)

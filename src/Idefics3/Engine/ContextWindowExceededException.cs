@@ -34,7 +34,7 @@ public sealed class ContextWindowExceededException : InvalidOperationException
     public ContextWindowExceededException(int promptTokens, int imageTokens, int requestedOutputTokens, int contextWindow)
         : base(
             $"The prompt has {promptTokens} tokens ({imageTokens} of them for images) and {requestedOutputTokens} output tokens were requested: " +
-            $"{promptTokens + requestedOutputTokens} in all, {promptTokens + requestedOutputTokens - contextWindow} more than the model's context window of {contextWindow}. " +
+            $"{(long)promptTokens + requestedOutputTokens} in all, {(long)promptTokens + requestedOutputTokens - contextWindow} more than the model's context window of {contextWindow}. " +
             "Shorten the conversation, request fewer output tokens, or send fewer or smaller images (turn image splitting off or lower the longest edge; " +
             "Idefics3EngineOptions.ReduceImageDetailToFit does the former automatically).")
     {
@@ -56,6 +56,6 @@ public sealed class ContextWindowExceededException : InvalidOperationException
     /// <summary>Gets the model's context window in tokens.</summary>
     public int ContextWindow { get; }
 
-    /// <summary>Gets by how many tokens the request is over the window.</summary>
-    public int Excess => PromptTokens + RequestedOutputTokens - ContextWindow;
+    /// <summary>Gets by how many tokens the request is over the window (computed without overflow).</summary>
+    public long Excess => (long)PromptTokens + RequestedOutputTokens - ContextWindow;
 }

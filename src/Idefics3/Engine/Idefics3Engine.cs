@@ -448,7 +448,7 @@ public sealed partial class Idefics3Engine : IDisposable, IAsyncDisposable
     }
 
     private bool Fits(PreparedPrompt prompt, GenerationOptions options) =>
-        prompt.InputIds.Length + (options.MaxNewTokens ?? 1) <= ContextWindow;
+        (long)prompt.InputIds.Length + (options.MaxNewTokens ?? 1) <= ContextWindow;
 
     private int BudgetOutput(PreparedPrompt prompt, GenerationOptions options)
     {
@@ -456,7 +456,7 @@ public sealed partial class Idefics3Engine : IDisposable, IAsyncDisposable
         int window = ContextWindow;
         if (options.MaxNewTokens is int requested)
         {
-            if (promptTokens + requested > window)
+            if ((long)promptTokens + requested > window) // long: MaxNewTokens may be int.MaxValue
             {
                 throw new ContextWindowExceededException(promptTokens, prompt.ImageTokens, requested, window);
             }

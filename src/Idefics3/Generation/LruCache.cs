@@ -49,11 +49,9 @@ public sealed class LruCache<TKey, TValue> : IDisposable
         _map = new Dictionary<TKey, LinkedListNode<Entry>>(comparer);
     }
 
-    /// <summary>Gets the largest total size of stored values.</summary>
-    public long CapacityBytes { get; }
+    private long CapacityBytes { get; }
 
-    /// <summary>Gets the largest number of entries, or null for no limit.</summary>
-    public int? MaxCount { get; }
+    private int? MaxCount { get; }
 
     /// <summary>Gets the total size of the stored values (leased values that were evicted are no longer counted).</summary>
     public long CurrentBytes
@@ -174,47 +172,10 @@ public sealed class LruCache<TKey, TValue> : IDisposable
         return lease;
     }
 
-    /// <summary>
-    /// Leases the value under <paramref name="key"/>, creating and storing it with <paramref name="factory"/> when absent.
-    /// The factory runs outside the lock; if another caller stored a value meanwhile, that one is returned and the new
-    /// one is handed to the eviction callback.
-    /// </summary>
-    /// <param name="key">The key.</param>
-    /// <param name="factory">Creates the value.</param>
-    /// <returns>A lease on the value; dispose it when done.</returns>
-    /// <exception cref="ObjectDisposedException">The cache is disposed.</exception>
-    public CacheLease<TValue> GetOrAdd(TKey key, Func<TKey, TValue> factory)
-    {
-        ArgumentNullException.ThrowIfNull(key);
-        ArgumentNullException.ThrowIfNull(factory);
-        if (TryAcquire(key, out CacheLease<TValue>? existing))
-        {
-            return existing;
-        }
-
-        TValue created = factory(key);
-        if (TryAcquire(key, out existing))
-        {
-            _onEvicted?.Invoke(key, created);
-            return existing;
-        }
-
-        return Add(key, created);
-    }
-
-    /// <summary>Removes an entry; its callback runs now or after its last lease.</summary>
-    /// <param name="key">The key.</param>
-    /// <returns><see langword="true"/> when the key was stored.</returns>
-    public bool Remove(TKey key)
-    {
-        ArgumentNullException.ThrowIfNull(key);
-        return RemoveWhere(k => _map.Comparer.Equals(k, key)) > 0;
-    }
-
     /// <summary>Removes every entry whose key satisfies <paramref name="predicate"/>.</summary>
     /// <param name="predicate">Selects the keys to remove; runs under the cache's lock and must not call the cache.</param>
     /// <returns>The number of entries removed.</returns>
-    public int RemoveWhere(Func<TKey, bool> predicate)
+    private int RemoveWhere(Func<TKey, bool> predicate)
     {
         ArgumentNullException.ThrowIfNull(predicate);
         var released = new List<Entry>();

@@ -111,15 +111,6 @@ public sealed class PrefixCacheIndex<TValue> : IDisposable
         return null;
     }
 
-    /// <summary>Removes every entry with the given compatibility key (for example when a model is unloaded).</summary>
-    /// <param name="compatibilityKey">The key.</param>
-    /// <returns>The number of entries removed.</returns>
-    public int Invalidate(string compatibilityKey)
-    {
-        ArgumentNullException.ThrowIfNull(compatibilityKey);
-        return _cache.RemoveWhere(k => string.Equals(k.CompatibilityKey, compatibilityKey, StringComparison.Ordinal));
-    }
-
     /// <summary>Removes every entry.</summary>
     public void Clear() => _cache.Clear();
 

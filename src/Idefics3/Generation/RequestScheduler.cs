@@ -3,13 +3,13 @@ using System.Runtime.CompilerServices;
 namespace Idefics3.Generation;
 
 /// <summary>
-/// Runs requests with at most <see cref="MaxConcurrency"/> at a time; the others wait first-in first-out in a queue of
+/// Runs requests with at most <c>maxConcurrency</c> at a time; the others wait first-in first-out in a queue of
 /// at most <see cref="QueueCapacity"/>. Safe to use from any number of threads.
 /// </summary>
 /// <remarks>
 /// <para>
 /// A request that finds the queue full fails at once with <see cref="RequestQueueFullException"/>. One that waits
-/// longer than <see cref="QueueTimeout"/> fails with <see cref="TimeoutException"/>. One whose token is cancelled
+/// longer than <c>queueTimeout</c> fails with <see cref="TimeoutException"/>. One whose token is cancelled
 /// while it waits leaves the queue at once (freeing its place) and fails with <see cref="OperationCanceledException"/>.
 /// Once running, a request keeps its slot until its work completes; the work's result or exception (cancellation
 /// included) reaches the caller unchanged.
@@ -41,14 +41,11 @@ public sealed class RequestScheduler
         QueueTimeout = queueTimeout;
     }
 
-    /// <summary>Gets the number of requests that may run at once.</summary>
-    public int MaxConcurrency { get; }
+    private int MaxConcurrency { get; }
 
-    /// <summary>Gets the number of requests that may wait.</summary>
-    public int QueueCapacity { get; }
+    private int QueueCapacity { get; }
 
-    /// <summary>Gets the longest time a request may wait, or null for no limit.</summary>
-    public TimeSpan? QueueTimeout { get; }
+    private TimeSpan? QueueTimeout { get; }
 
     /// <summary>Gets the number of requests running now.</summary>
     public int RunningCount
@@ -74,29 +71,6 @@ public sealed class RequestScheduler
         }
     }
 
-    /// <summary>Waits for a slot, runs <paramref name="work"/> in it and returns its result.</summary>
-    /// <typeparam name="T">The result type.</typeparam>
-    /// <param name="work">The work; receives <paramref name="cancellationToken"/>.</param>
-    /// <param name="cancellationToken">Cancels the wait, and is passed to the work.</param>
-    /// <returns>The work's result.</returns>
-    /// <exception cref="RequestQueueFullException">The queue is full.</exception>
-    /// <exception cref="TimeoutException">The request waited longer than <see cref="QueueTimeout"/>.</exception>
-    /// <exception cref="OperationCanceledException"><paramref name="cancellationToken"/> was cancelled.</exception>
-    public async Task<T> RunAsync<T>(Func<CancellationToken, Task<T>> work, CancellationToken cancellationToken = default)
-    {
-        ArgumentNullException.ThrowIfNull(work);
-        await AcquireAsync(cancellationToken).ConfigureAwait(false);
-        try
-        {
-            cancellationToken.ThrowIfCancellationRequested();
-            return await work(cancellationToken).ConfigureAwait(false);
-        }
-        finally
-        {
-            Release();
-        }
-    }
-
     /// <summary>
     /// Waits for a slot when enumeration starts, holds it while the stream is enumerated and frees it when the
     /// enumeration ends, fails or is abandoned (the enumerator is disposed).
@@ -106,7 +80,7 @@ public sealed class RequestScheduler
     /// <param name="cancellationToken">Cancels the wait and the stream.</param>
     /// <returns>The stream's items.</returns>
     /// <exception cref="RequestQueueFullException">The queue is full.</exception>
-    /// <exception cref="TimeoutException">The request waited longer than <see cref="QueueTimeout"/>.</exception>
+    /// <exception cref="TimeoutException">The request waited longer than the queue timeout.</exception>
     /// <exception cref="OperationCanceledException">The enumeration was cancelled.</exception>
     public async IAsyncEnumerable<T> RunStreamingAsync<T>(Func<CancellationToken, IAsyncEnumerable<T>> work, [EnumeratorCancellation] CancellationToken cancellationToken = default)
     {

@@ -132,19 +132,6 @@ public sealed class Idefics3ForConditionalGeneration : IDisposable
         return result.MoveToOuterDisposeScope();
     }
 
-    /// <summary>Vision intermediates for parity tests: embeddings, each layer, last hidden state, connector output.</summary>
-    internal (Tensor Embeddings, Tensor[] Layers, Tensor LastHidden, Tensor Connector) EncodeImagesTraced(Tensor pixelValues, Tensor? pixelAttentionMask)
-    {
-        using var mode = torch.inference_mode();
-        using var scope = torch.NewDisposeScope();
-        (Tensor pixels, Tensor mask) = RealFrames(pixelValues, pixelAttentionMask);
-        var trace = new List<Tensor>();
-        Tensor last = _module.model.vision_model.forward(pixels, mask, trace);
-        Tensor connector = _module.model.connector.forward(last);
-        scope.MoveToOuter([.. trace, last, connector]);
-        return (trace[0], trace.Skip(1).ToArray(), last, connector);
-    }
-
     /// <summary>Patch mask [F, N, N] and vision position ids [F, N²] of the real frames (for tests and diagnostics).</summary>
     internal (Tensor PatchMask, Tensor PositionIds) VisionPositions(Tensor pixelValues, Tensor? pixelAttentionMask)
     {
@@ -157,7 +144,8 @@ public sealed class Idefics3ForConditionalGeneration : IDisposable
         return (patchMask, ids);
     }
 
-    private (Tensor Pixels, Tensor Mask) RealFrames(Tensor pixelValues, Tensor? pixelAttentionMask)
+    /// <summary>Pixels [F, C, H, W] and mask [F, H, W] of the real frames (all-zero padding frames dropped), in the compute dtype.</summary>
+    internal (Tensor Pixels, Tensor Mask) RealFrames(Tensor pixelValues, Tensor? pixelAttentionMask)
     {
         ArgumentNullException.ThrowIfNull(pixelValues);
         if (pixelValues.dim() is not (4 or 5))
@@ -276,88 +264,6 @@ public sealed class Idefics3ForConditionalGeneration : IDisposable
         using var scope = torch.NewDisposeScope();
         Tensor m = attentionMask.to_type(ScalarType.Int64);
         return m.cumsum(-1).Sub(1L).MaskedFill(m.Eq(0), 1L).MoveToOuterDisposeScope();
-    }
-
-    /// <summary>
-    /// Greedy decoding with the KV cache (prefill once, then one token per step), for tests and simple callers.
-    /// No stop tokens: exactly <paramref name="maxNewTokens"/> tokens per row.
-    /// </summary>
-    /// <param name="inputIds">Prompt ids [B, T], left-padded when rows differ in length.</param>
-    /// <param name="attentionMask">Prompt mask [B, T] or null (no padding).</param>
-    /// <param name="pixelValues">Pixels [B, N, 3, H, W] or [N, 3, H, W], or null for text only.</param>
-    /// <param name="pixelAttentionMask">Pixel mask matching <paramref name="pixelValues"/>, or null.</param>
-    /// <param name="maxNewTokens">Number of tokens to generate.</param>
-    /// <param name="onStepLogits">Called with each step's last-position logits [B, vocab] (valid only during the call).</param>
-    /// <param name="cancellationToken">Cancels between steps.</param>
-    /// <returns>The generated ids per row.</returns>
-    public long[][] GreedyGenerate(
-        Tensor inputIds,
-        Tensor? attentionMask,
-        Tensor? pixelValues,
-        Tensor? pixelAttentionMask,
-        int maxNewTokens,
-        Action<int, Tensor>? onStepLogits = null,
-        CancellationToken cancellationToken = default)
-    {
-        ArgumentNullException.ThrowIfNull(inputIds);
-        using var mode = torch.inference_mode();
-        long batch = inputIds.shape[0], length = inputIds.shape[1];
-        Tensor mask = attentionMask?.to_type(ScalarType.Int64) ?? torch.ones([batch, length], ScalarType.Int64);
-        using KvCache cache = CreateCache(batch, length + maxNewTokens);
-        var result = new List<long>[batch];
-        for (int i = 0; i < batch; i++)
-        {
-            result[i] = [];
-        }
-
-        Tensor next;
-        Tensor positions;
-        using (var scope = torch.NewDisposeScope())
-        {
-            Tensor embeds = EmbedTokens(inputIds);
-            if (pixelValues is not null)
-            {
-                embeds = MergeImageFeatures(embeds, inputIds, EncodeImages(pixelValues, pixelAttentionMask, cancellationToken));
-            }
-
-            positions = PositionIdsFromAttentionMask(mask);
-            Tensor logits = Forward(embeds, positions, mask, cache, lastPositionOnly: true).squeeze(1); // [B, V]
-            onStepLogits?.Invoke(0, logits);
-            next = logits.argmax(-1).MoveToOuterDisposeScope();
-            positions = positions.narrow(1, length - 1, 1).MoveToOuterDisposeScope();
-        }
-
-        for (int step = 0; ; step++)
-        {
-            long[] ids = next.data<long>().ToArray();
-            for (int i = 0; i < batch; i++)
-            {
-                result[i].Add(ids[i]);
-            }
-
-            if (step + 1 >= maxNewTokens)
-            {
-                break;
-            }
-
-            cancellationToken.ThrowIfCancellationRequested();
-            using var scope = torch.NewDisposeScope();
-            Tensor previousMask = mask, previousPositions = positions, previousNext = next;
-            mask = torch.cat([mask, torch.ones([batch, 1], ScalarType.Int64)], 1).MoveToOuterDisposeScope();
-            positions = positions.Add(1L).MoveToOuterDisposeScope();
-            Tensor logits = Forward(EmbedTokens(next.view(batch, 1)), positions, mask, cache, lastPositionOnly: true).squeeze(1);
-            onStepLogits?.Invoke(step + 1, logits);
-            next = logits.argmax(-1).MoveToOuterDisposeScope();
-            previousMask.Dispose();
-            previousPositions.Dispose();
-            previousNext.Dispose();
-        }
-
-        mask.Dispose();
-        positions.Dispose();
-        next.Dispose();
-
-        return [.. result.Select(r => r.ToArray())];
     }
 
     /// <summary>Frees the weights (memory maps are released once no tensor uses them).</summary>

@@ -1,4 +1,3 @@
-using System.Security.Cryptography;
 using Idefics3.Configuration;
 using Idefics3.Imaging;
 using Idefics3.Templates;
@@ -22,7 +21,6 @@ namespace Idefics3.Processing;
 /// </remarks>
 public sealed class Idefics3Processor
 {
-    private readonly IProcessedImageCache? _imageCache;
     private readonly int _imageTokenId;
 
     /// <summary>Initializes a new instance of the <see cref="Idefics3Processor"/> class.</summary>
@@ -30,8 +28,7 @@ public sealed class Idefics3Processor
     /// <param name="chatTemplate">The chat template (null: only <see cref="ProcessText"/> can be used).</param>
     /// <param name="preprocessorConfig">The image-processor configuration.</param>
     /// <param name="processorConfig">The processor configuration.</param>
-    /// <param name="imageCache">An optional cache of processed images.</param>
-    public Idefics3Processor(HuggingFaceTokenizer tokenizer, ChatTemplate? chatTemplate, PreprocessorConfig preprocessorConfig, ProcessorConfig processorConfig, IProcessedImageCache? imageCache = null)
+    public Idefics3Processor(HuggingFaceTokenizer tokenizer, ChatTemplate? chatTemplate, PreprocessorConfig preprocessorConfig, ProcessorConfig processorConfig)
     {
         ArgumentNullException.ThrowIfNull(tokenizer);
         ArgumentNullException.ThrowIfNull(preprocessorConfig);
@@ -40,7 +37,6 @@ public sealed class Idefics3Processor
         ChatTemplate = chatTemplate;
         PreprocessorConfig = preprocessorConfig;
         ProcessorConfig = processorConfig;
-        _imageCache = imageCache;
         _imageTokenId = tokenizer.TokenToId(ImagePromptBuilder.ImageToken)
             ?? throw new ConfigurationException("tokenizer.json", "added_tokens", "the tokenizer has no '<image>' token.");
     }
@@ -62,18 +58,16 @@ public sealed class Idefics3Processor
 
     /// <summary>Loads tokenizer, chat template, preprocessor_config.json and processor_config.json from a model folder.</summary>
     /// <param name="directory">The model folder.</param>
-    /// <param name="imageCache">An optional cache of processed images.</param>
     /// <returns>The processor.</returns>
     /// <exception cref="ConfigurationException">A file is missing or malformed.</exception>
-    public static Idefics3Processor FromDirectory(string directory, IProcessedImageCache? imageCache = null)
+    public static Idefics3Processor FromDirectory(string directory)
     {
         ArgumentException.ThrowIfNullOrEmpty(directory);
         return new Idefics3Processor(
             HuggingFaceTokenizer.FromDirectory(directory),
             ChatTemplate.FromDirectory(directory),
             PreprocessorConfig.Load(directory),
-            ProcessorConfig.Load(directory),
-            imageCache);
+            ProcessorConfig.Load(directory));
     }
 
     /// <summary>Renders the conversation with the chat template (images as <c>&lt;image&gt;</c> placeholders, not expanded).</summary>
@@ -185,30 +179,12 @@ public sealed class Idefics3Processor
         return Account(ids.Select(i => (long)i).ToArray(), layouts.Select(l => l.FrameCount).ToList());
     }
 
-    /// <summary>Processes one image with the checkpoint settings and the options, using the cache when one was given.</summary>
+    /// <summary>Processes one image with the checkpoint settings and the options.</summary>
     /// <param name="image">The encoded image.</param>
     /// <param name="options">Per-call options.</param>
     /// <returns>The processed image.</returns>
-    public ProcessedImage ProcessImage(ReadOnlyMemory<byte> image, ProcessorOptions? options = null)
-    {
-        var settings = SettingsFor(options ?? new ProcessorOptions());
-        if (_imageCache is null)
-        {
-            return Idefics3ImageProcessor.Process(image.Span, settings);
-        }
-
-        string hash = Convert.ToHexStringLower(SHA256.HashData(image.Span));
-        string key = hash + "|" + settings.CacheKey;
-        if (_imageCache.TryGet(key, out var cached) && cached is not null)
-        {
-            return cached;
-        }
-
-        var rgb = ImageDecoder.Decode(image.Span, new ImageDecodeOptions { AlphaHandling = settings.AlphaHandling, MaxPixels = settings.MaxPixels });
-        var result = Idefics3ImageProcessor.Process(rgb, hash, settings);
-        _imageCache.Store(key, result);
-        return result;
-    }
+    public ProcessedImage ProcessImage(ReadOnlyMemory<byte> image, ProcessorOptions? options = null) =>
+        Idefics3ImageProcessor.Process(image.Span, SettingsFor(options ?? new ProcessorOptions()));
 
     /// <summary>Gets the effective image settings for the options.</summary>
     /// <param name="options">Per-call options.</param>

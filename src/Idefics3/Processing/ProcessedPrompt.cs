@@ -14,7 +14,6 @@ public sealed class ProcessedPrompt
     {
         Prompt = prompt;
         InputIds = inputIds;
-        AttentionMask = Enumerable.Repeat(1L, inputIds.Length).ToArray();
         PixelValues = pixelValues;
         PixelValuesShape = pixelValuesShape;
         PixelAttentionMask = pixelAttentionMask;
@@ -28,9 +27,6 @@ public sealed class ProcessedPrompt
 #pragma warning disable CA1819 // Plain arrays are the contract with the engine.
     /// <summary>Gets the token ids.</summary>
     public long[] InputIds { get; }
-
-    /// <summary>Gets the attention mask (all ones for a single unpadded prompt).</summary>
-    public long[] AttentionMask { get; }
 
     /// <summary>Gets the pixel values, float32 <c>[frames, 3, H, W]</c> (frames of all images in order, zero-padded to the largest frame), or null without images.</summary>
     public float[]? PixelValues { get; }

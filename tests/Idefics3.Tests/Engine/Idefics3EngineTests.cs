@@ -151,6 +151,16 @@ public sealed class Idefics3EngineTests : IClassFixture<EngineFixture>
     }
 
     [Fact]
+    public async Task The_largest_output_budget_is_refused_as_over_the_context_window_without_overflow()
+    {
+        var ex = await Assert.ThrowsAsync<ContextWindowExceededException>(() =>
+            Engine.GenerateAsync(EngineFixture.TextConversation(), new GenerationOptions { MaxNewTokens = int.MaxValue }));
+        Assert.Equal(int.MaxValue, ex.RequestedOutputTokens);
+        Assert.Equal((long)ex.PromptTokens + int.MaxValue - Engine.ContextWindow, ex.Excess);
+        Assert.True(ex.Excess > 0);
+    }
+
+    [Fact]
     public async Task Image_detail_is_reduced_to_fit_the_context_window_only_when_allowed()
     {
         // A copy of the tiny model with a 64-token window: the 2x2-split prompt (69 tokens) does not fit, one frame does.

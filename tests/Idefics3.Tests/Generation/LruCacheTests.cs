@@ -93,32 +93,18 @@ public sealed class LruCacheTests
     }
 
     [Fact]
-    public void Get_or_add_creates_once_and_then_hits()
-    {
-        var evicted = new List<string>();
-        using var cache = Create(100, evicted);
-        int created = 0;
-        using (CacheLease<Item> first = cache.GetOrAdd("k", _ => { created++; return new Item(5); }))
-        using (CacheLease<Item> second = cache.GetOrAdd("k", _ => { created++; return new Item(5); }))
-        {
-            Assert.Same(first.Value, second.Value);
-        }
-
-        Assert.Equal(1, created);
-    }
-
-    [Fact]
-    public void Remove_clear_and_dispose_release_every_value_once()
+    public void Clear_and_dispose_release_every_value_once()
     {
         var evicted = new List<string>();
         var cache = Create(100, evicted);
         cache.Add("a", new Item(1)).Dispose();
         cache.Add("b", new Item(1)).Dispose();
         cache.Add("c", new Item(1)).Dispose();
-        Assert.True(cache.Remove("a"));
-        Assert.False(cache.Remove("a"));
+        cache.Clear();
+        Assert.Equal(["c", "b", "a"], evicted);
+        cache.Add("d", new Item(1)).Dispose();
         cache.Dispose();
-        Assert.Equal(["a", "c", "b"], evicted);
+        Assert.Equal(["c", "b", "a", "d"], evicted);
         Assert.Throws<ObjectDisposedException>(() => cache.Add("d", new Item(1)));
     }
 

@@ -69,21 +69,6 @@ public sealed class PrefixCacheIndexTests
     }
 
     [Fact]
-    public void Invalidate_removes_and_releases_only_that_keys_entries()
-    {
-        var released = new List<string>();
-        using var index = new PrefixCacheIndex<string>(1_000_000, _ => 1, released.Add);
-        index.Add("m1", new TokenPrefix([1]), "a").Dispose();
-        index.Add("m2", new TokenPrefix([1]), "b").Dispose();
-        index.Add("m1", new TokenPrefix([1, 2]), "c").Dispose();
-
-        Assert.Equal(2, index.Invalidate("m1"));
-        Assert.Equal(["c", "a"], released);
-        Assert.Equal(1, index.Count);
-        Assert.Null(index.FindLongest("m1", new TokenPrefix([1, 2])));
-    }
-
-    [Fact]
     public void Memory_is_bounded_by_bytes_including_the_token_sequences()
     {
         var released = new List<string>();

@@ -34,7 +34,6 @@ public class ProcessorBehaviourTests
         Assert.Null(result.PixelValues);
         Assert.Null(result.PixelAttentionMask);
         Assert.Equal(0, result.Tokens.ImageTokens);
-        Assert.Equal(result.InputIds.Length, result.AttentionMask.Length);
     }
 
     [Fact]
@@ -59,22 +58,6 @@ public class ProcessorBehaviourTests
         var full = _tiny.Value.Process([PromptMessage.Create("user", new PromptImage(png), new PromptText("Hi"))]);
         Assert.Equal((full.Tokens.TotalTokens, full.Tokens.TextTokens, full.Tokens.ImageTokens), (counted.TotalTokens, counted.TextTokens, counted.ImageTokens));
         Assert.Equal(full.Tokens.FramesPerImage, counted.FramesPerImage);
-    }
-
-    [Fact]
-    public void Processed_images_are_cached_by_content_and_settings()
-    {
-        var cache = new LruProcessedImageCache(2);
-        var processor = Idefics3Processor.FromDirectory(TestFixtures.TinyModelDirectory, cache);
-        var png = Llama3TokenCountTests.Png(64, 48);
-
-        var first = processor.ProcessImage(png);
-        var again = processor.ProcessImage(png.ToArray());
-        var otherSettings = processor.ProcessImage(png, new ProcessorOptions { DoImageSplitting = false });
-
-        Assert.Same(first, again);
-        Assert.NotSame(first, otherSettings);
-        Assert.Equal(2, cache.Count);
     }
 
     [Fact]

@@ -1,9 +1,9 @@
+using Idefics3;
 using Microsoft.Extensions.AI;
-using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Logging;
 
-namespace Idefics3;
+namespace Microsoft.Extensions.DependencyInjection;
 
 /// <summary>Registers Idefics3 / SmolVLM chat clients in an <see cref="IServiceCollection"/>.</summary>
 public static class Idefics3ServiceCollectionExtensions

@@ -6,7 +6,7 @@ namespace Idefics3.Generation;
 /// even if it is evicted meanwhile. Dispose it when done with the value; disposing twice is harmless.
 /// </summary>
 /// <typeparam name="TValue">The cached value type.</typeparam>
-public sealed class CacheLease<TValue> : IDisposable
+internal sealed class CacheLease<TValue> : IDisposable
 {
     private Action? _release;
 

@@ -18,7 +18,7 @@ namespace Idefics3.Generation;
 /// the resources it uses (the model) are free again when disposal completes.
 /// </para>
 /// </remarks>
-public static class DedicatedProducer
+internal static class DedicatedProducer
 {
     /// <summary>Streams the items of a synchronous producer that runs on its own thread.</summary>
     /// <typeparam name="T">The item type.</typeparam>

@@ -30,7 +30,7 @@ namespace Idefics3.Generation;
 /// <para>An instance is not thread-safe: one decode loop uses it. Every step runs in its own dispose scope; <see cref="Sample(Tensor)"/>
 /// returns managed values only and leaves the caller's tensor unchanged.</para>
 /// </remarks>
-public sealed class LogitsSampler : IDisposable
+internal sealed class LogitsSampler : IDisposable
 {
     private readonly GenerationOptions _options;
     private readonly HashSet<int> _seen = [];

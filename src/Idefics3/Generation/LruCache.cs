@@ -14,7 +14,7 @@ namespace Idefics3.Generation;
 /// callbacks run outside the cache's lock, on the thread that caused the eviction or released the last lease;
 /// exceptions they throw propagate to that caller.
 /// </remarks>
-public sealed class LruCache<TKey, TValue> : IDisposable
+internal sealed class LruCache<TKey, TValue> : IDisposable
     where TKey : notnull
 {
     private readonly Lock _lock = new();

@@ -13,7 +13,7 @@ namespace Idefics3.Generation;
 /// the value to the callback once its last lease is released (see <see cref="LruCache{TKey, TValue}"/>). Lookup is a
 /// linear scan over the entries (they are few: each holds a whole key/value cache).
 /// </remarks>
-public sealed class PrefixCacheIndex<TValue> : IDisposable
+internal sealed class PrefixCacheIndex<TValue> : IDisposable
 {
     private readonly LruCache<PrefixKey, Slot> _cache;
     private readonly Func<TValue, long> _sizeOf;

@@ -5,7 +5,7 @@ namespace Idefics3.Generation;
 /// valid (it is not released by the cache) until this match is disposed.
 /// </summary>
 /// <typeparam name="TValue">The cached value type, for example a key/value cache.</typeparam>
-public sealed class PrefixCacheMatch<TValue> : IDisposable
+internal sealed class PrefixCacheMatch<TValue> : IDisposable
 {
     private readonly IDisposable _lease;
 

@@ -16,7 +16,7 @@ namespace Idefics3.Generation;
 /// </para>
 /// <para>A slot freed by a finishing request passes directly to the oldest waiter, so later arrivals cannot overtake it.</para>
 /// </remarks>
-public sealed class RequestScheduler
+internal sealed class RequestScheduler
 {
     private readonly Lock _lock = new();
     private readonly LinkedList<TaskCompletionSource> _queue = new();

@@ -6,4 +6,4 @@ namespace Idefics3.Generation;
 /// Its log-probability and the top alternatives from the raw logits when <see cref="GenerationOptions.LogProbs"/> is
 /// set; <see langword="null"/> otherwise.
 /// </param>
-public sealed record SampledToken(int TokenId, TokenLogProb? LogProb);
+internal sealed record SampledToken(int TokenId, TokenLogProb? LogProb);

@@ -6,7 +6,7 @@ namespace Idefics3.Generation;
 /// <see cref="StopSequence"/> is set, it is the rest of the output before the stop sequence.
 /// </param>
 /// <param name="StopSequence">The stop sequence that completed, or <see langword="null"/> when none did.</param>
-public readonly record struct StopSequenceMatch(string Text, string? StopSequence)
+internal readonly record struct StopSequenceMatch(string Text, string? StopSequence)
 {
     /// <summary>Gets a value indicating whether a stop sequence completed: generation must end, and no further text is emitted.</summary>
     public bool IsStop => StopSequence is not null;

@@ -14,7 +14,7 @@ namespace Idefics3.Generation;
 /// that character back, so emitted text never splits a surrogate pair. With no stop sequences every delta is emitted
 /// unchanged. An instance is not thread-safe.
 /// </remarks>
-public sealed class StopSequenceMatcher
+internal sealed class StopSequenceMatcher
 {
     private readonly string[] _stops;
     private readonly int _longestStop;

@@ -5,7 +5,7 @@ namespace Idefics3.Generation;
 /// AND the content hash of the image they stand for, so two prompts that differ only in their images do not share
 /// the image positions. Equality and hashing are by content.
 /// </summary>
-public sealed class TokenPrefix : IEquatable<TokenPrefix>
+internal sealed class TokenPrefix : IEquatable<TokenPrefix>
 {
     private readonly int[] _ids;
     private readonly int[] _imageIndex; // per position: index into _imageHashes, or -1 for a text token

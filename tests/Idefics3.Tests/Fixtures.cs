@@ -18,9 +18,19 @@ internal static class TestFixtures
 
     private static readonly Lazy<HuggingFaceTokenizer> _tiny = new(() => HuggingFaceTokenizer.FromDirectory(TinyModelDirectory));
 
+    private static readonly Lazy<string> _smolVlm = new(() => GenuineModelFolder.Materialize("smolvlm-256m-instruct"));
+
+    private static readonly Lazy<HuggingFaceTokenizer> _smolVlmTokenizer = new(() => HuggingFaceTokenizer.FromDirectory(SmolVlmDirectory));
+
     public static HuggingFaceTokenizer Llama3Tokenizer => _llama3.Value;
 
     public static HuggingFaceTokenizer TinyTokenizer => _tiny.Value;
+
+    /// <summary>Gets the genuine SmolVLM-256M-Instruct processor and tokenizer files, as a model folder (no weights).</summary>
+    public static string SmolVlmDirectory => _smolVlm.Value;
+
+    /// <summary>Gets the genuine SmolVLM tokenizer, loaded from <see cref="SmolVlmDirectory"/> as a user's folder is.</summary>
+    public static HuggingFaceTokenizer SmolVlmTokenizer => _smolVlmTokenizer.Value;
 
     public static string TinyModelDirectory => PathOf("tiny-idefics3", "model");
 

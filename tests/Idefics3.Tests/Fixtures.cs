@@ -18,7 +18,7 @@ internal static class TestFixtures
 
     private static readonly Lazy<HuggingFaceTokenizer> _tiny = new(() => HuggingFaceTokenizer.FromDirectory(TinyModelDirectory));
 
-    private static readonly Lazy<string> _smolVlm = new(() => GenuineModelFolder.Materialize("smolvlm-256m-instruct"));
+    private static readonly Lazy<string> _smolVlm = new(() => GenuineModelFolder.MaterializeShared(PathOf("smolvlm-256m-instruct")));
 
     private static readonly Lazy<HuggingFaceTokenizer> _smolVlmTokenizer = new(() => HuggingFaceTokenizer.FromDirectory(SmolVlmDirectory));
 

@@ -11,9 +11,7 @@ internal static class TestFixtures
     {
         using var gz = new GZipStream(File.OpenRead(PathOf("llama3", "tokenizer.json.gz")), CompressionMode.Decompress);
         using var reader = new StreamReader(gz);
-        var tokenizer = HuggingFaceTokenizer.FromJson(reader.ReadToEnd());
-        tokenizer.ApplyTokenizerConfig(File.ReadAllText(PathOf("llama3", "tokenizer_config.json")));
-        return tokenizer;
+        return HuggingFaceTokenizer.FromJson(reader.ReadToEnd(), File.ReadAllText(PathOf("llama3", "tokenizer_config.json")));
     });
 
     private static readonly Lazy<HuggingFaceTokenizer> _tiny = new(() => HuggingFaceTokenizer.FromDirectory(TinyModelDirectory));

@@ -1,6 +1,6 @@
 using System.Buffers;
-using System.Runtime.InteropServices;
 using System.Runtime.Intrinsics;
+using Idefics3.Runtime;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -49,15 +49,15 @@ internal static unsafe class BFloat16Gemv
         float[] ys = ArrayPool<float>.Shared.Rent((int)rows);
         try
         {
-            ushort* xp = (ushort*)THSTensor_data(x.Handle);
+            ushort* xp = (ushort*)TensorData.Pointer(x);
             for (int c = 0; c < cols; c++)
             {
                 xs[c] = BitConverter.Int32BitsToSingle(xp[c] << 16);
             }
 
-            Multiply((ushort*)THSTensor_data(weight.Handle), xs, ys, (int)rows, (int)cols);
-            ushort* yp = (ushort*)THSTensor_data(y.Handle);
-            ushort* bp = bias is null ? null : (ushort*)THSTensor_data(bias.Handle);
+            Multiply((ushort*)TensorData.Pointer(weight), xs, ys, (int)rows, (int)cols);
+            ushort* yp = (ushort*)TensorData.Pointer(y);
+            ushort* bp = bias is null ? null : (ushort*)TensorData.Pointer(bias);
             for (int r = 0; r < rows; r++)
             {
                 // The bias joins in float32, so the result is rounded once, as in libtorch's fused addmm.
@@ -124,9 +124,4 @@ internal static unsafe class BFloat16Gemv
 
         return (ushort)((bits + 0x7FFF + ((bits >> 16) & 1)) >> 16);
     }
-
-    // LibTorchSharp's own accessor for a tensor's data pointer (what TorchSharp's TensorAccessor uses); the library is
-    // already loaded by TorchSharp, so this binds to the same copy.
-    [DllImport("LibTorchSharp")]
-    private static extern IntPtr THSTensor_data(IntPtr handle);
 }

@@ -118,10 +118,12 @@ internal static class GgufWriter
                 output.Write((ulong)s.Shape[d]);   // GGUF lists the fastest-varying dimension first
             }
 
-            output.Write(s.Dtype switch { "BF16" => TypeBf16, "F32" => TypeF32, _ => throw new NotSupportedException(s.Dtype) });
+            // llama.cpp's element-wise ops want float32 norm weights (its converter writes 1-D tensors as F32).
+            bool widen = s.Dtype == "BF16" && s.Shape.Length == 1;
+            output.Write(widen ? TypeF32 : s.Dtype switch { "BF16" => TypeBf16, "F32" => TypeF32, _ => throw new NotSupportedException(s.Dtype) });
             output.Write(offset);
             plan.Add((s, offset));
-            offset = Align(offset + (ulong)s.Length);
+            offset = Align(offset + (ulong)(widen ? s.Length * 2 : s.Length));
         }
 
         Pad(output);
@@ -131,7 +133,19 @@ internal static class GgufWriter
             output.BaseStream.Position = dataStart + (long)at;
             using FileStream input = File.OpenRead(s.File);
             input.Position = s.Offset;
-            CopyBytes(input, output.BaseStream, s.Length);
+            if (s.Dtype == "BF16" && s.Shape.Length == 1)
+            {
+                byte[] raw = new byte[s.Length];
+                input.ReadExactly(raw);
+                for (int i = 0; i < raw.Length; i += 2)
+                {
+                    output.Write(BitConverter.Int32BitsToSingle(BinaryPrimitives.ReadUInt16LittleEndian(raw.AsSpan(i)) << 16));
+                }
+            }
+            else
+            {
+                CopyBytes(input, output.BaseStream, s.Length);
+            }
         }
 
         Pad(output);

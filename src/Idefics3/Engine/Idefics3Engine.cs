@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Runtime.CompilerServices;
+using Idefics3.Caching;
 using Idefics3.Configuration;
 using Idefics3.Engine;
 using Idefics3.Generation;
@@ -22,16 +23,13 @@ namespace Idefics3;
 public sealed partial class Idefics3Engine : IDisposable, IAsyncDisposable
 {
     private readonly RequestScheduler _scheduler;
-    private readonly LruCache<string, Tensor>? _visionCache;
-    private readonly PrefixCacheIndex<KvCache>? _prefixCache;
+    private readonly DecodeServices _services;
     private readonly HashSet<int> _endOfSequence;
     private readonly ILogger _logger;
-    private readonly string _compatibilityKey;
     private readonly CancellationTokenSource _shutdown = new();
     private readonly Lock _lifetime = new();
     private bool _disposed;
     private int _inFlight;
-    private int _visionEncodeCount;
 
     private Idefics3Engine(
         string modelPath,
@@ -50,22 +48,22 @@ public sealed partial class Idefics3Engine : IDisposable, IAsyncDisposable
         GenerationConfig = generationConfig;
         _logger = logger;
         _scheduler = new RequestScheduler(options.MaxConcurrentRequests, options.QueueCapacity, options.QueueTimeout);
-        _compatibilityKey = $"{modelPath}|{network.Dtype}|{network.Device}";
-        if (options.VisionCacheBytes > 0)
-        {
-            _visionCache = new LruCache<string, Tensor>(options.VisionCacheBytes, TensorBytes, static (_, t) => t.Dispose());
-        }
-
-        if (options.PrefixCacheBytes > 0)
-        {
-            _prefixCache = new PrefixCacheIndex<KvCache>(options.PrefixCacheBytes, KvCacheBytes, static c => c.Dispose());
-        }
-
         _endOfSequence = [.. generationConfig?.EosTokenIds ?? [], .. network.Config.Text.EosTokenIds];
         if (Tokenizer.TokenToId("<end_of_utterance>") is int endOfUtterance)
         {
             _endOfSequence.Add(endOfUtterance);
         }
+
+        var runner = new ModelRunner(network);
+        _services = new DecodeServices(
+            runner,
+            new VisionFeatureCache(network, options.VisionCacheBytes, logger),
+            new PrefixKvCache(network, runner, modelPath, options.PrefixCacheBytes),
+            processor.Tokenizer,
+            _endOfSequence,
+            network.Config.ImageTokenId,
+            options.PrefillChunkTokens,
+            logger);
     }
 
     /// <summary>Gets the folder the model was loaded from.</summary>
@@ -235,6 +233,7 @@ public sealed partial class Idefics3Engine : IDisposable, IAsyncDisposable
             Timings = last.Timings!,
             LogProbs = options?.LogProbs == true ? logProbs : null,
             Seed = last.Seed ?? 0,
+            ConstraintSatisfied = last.ConstraintSatisfied,
         };
     }
 
@@ -281,13 +280,13 @@ public sealed partial class Idefics3Engine : IDisposable, IAsyncDisposable
 
         // The prompt is prepared before queueing (on a pool thread: image decoding is CPU work), so a bad image or an
         // over-long prompt fails at once, without model compute.
-        PreparedPrompt prompt = await Task.Run(() => Prepare(conversation, processing), cancellationToken).ConfigureAwait(false);
+        PreparedPrompt prompt = await Task.Run(() => Prepare(conversation, processing, generation), cancellationToken).ConfigureAwait(false);
         if (Options.ReduceImageDetailToFit && prompt.Images.Count > 0 && processing?.DoImageSplitting != false && !Fits(prompt, generation))
         {
             int tiled = prompt.InputIds.Length;
             prompt.Dispose();
             ProcessorOptions single = (processing ?? new ProcessorOptions()) with { DoImageSplitting = false };
-            prompt = await Task.Run(() => Prepare(conversation, single), cancellationToken).ConfigureAwait(false);
+            prompt = await Task.Run(() => Prepare(conversation, single, generation), cancellationToken).ConfigureAwait(false);
             LogReducedDetail(_logger, tiled, prompt.InputIds.Length, ContextWindow);
         }
 
@@ -295,11 +294,11 @@ public sealed partial class Idefics3Engine : IDisposable, IAsyncDisposable
         {
             int maxNew = BudgetOutput(prompt, generation);
             var queued = Stopwatch.StartNew();
+            GenerationSession? session = null;
             IAsyncEnumerable<GenerationUpdate> updates = _scheduler.RunStreamingAsync(
                 token =>
                 {
-                    double queueMs = queued.Elapsed.TotalMilliseconds;
-                    var session = new GenerationSession(this, prompt, generation, maxNew, queueMs);
+                    session = new GenerationSession(_services, prompt, generation, maxNew, queued.Elapsed.TotalMilliseconds);
                     return DedicatedProducer.StreamAsync<GenerationUpdate>(session.Run, GenerationDefaults.StreamBufferCapacity, token);
                 },
                 cancellationToken);
@@ -307,6 +306,8 @@ public sealed partial class Idefics3Engine : IDisposable, IAsyncDisposable
             {
                 yield return update;
             }
+
+            LastTensorBalance = session?.TensorBalance ?? 0;
         }
         finally
         {
@@ -330,8 +331,8 @@ public sealed partial class Idefics3Engine : IDisposable, IAsyncDisposable
     /// <summary>Drops every cached image feature and prompt KV cache.</summary>
     public void ClearCaches()
     {
-        _visionCache?.Clear();
-        _prefixCache?.Clear();
+        _services.VisionFeatures.Clear();
+        _services.PrefixCache.Clear();
     }
 
     /// <summary>
@@ -370,93 +371,39 @@ public sealed partial class Idefics3Engine : IDisposable, IAsyncDisposable
     /// <summary>Gets the number of tensors the last finished request left alive on its thread (diagnostics).</summary>
     internal long LastTensorBalance { get; private set; }
 
-    /// <summary>Gets how many image feature sets were computed by the vision encoder (cache misses).</summary>
-    internal int VisionEncodeCount => _visionEncodeCount;
+    /// <summary>Gets how many images the vision encoder has encoded (vision cache misses).</summary>
+    internal int VisionEncodeCount => _services.VisionFeatures.EncodeCount;
 
-    internal void RecordTensorBalance(long balance) => LastTensorBalance = balance;
+    /// <summary>Gets the collaborators every request's session uses (tests drive sessions with them).</summary>
+    internal DecodeServices Services => _services;
 
-    /// <summary>Gets or sets a callback run before each prefill chunk with the chunk's first position (tests).</summary>
-    internal Action<int>? PrefillChunkObserver { get; set; }
-
-    /// <summary>Gets a value indicating whether the model's memory has been freed (tests).</summary>
+    /// <summary>Gets a value indicating whether the model's memory has been freed.</summary>
     internal bool IsReleased { get; private set; }
 
-    internal bool IsEndOfSequence(int token) => _endOfSequence.Contains(token);
-
-    internal TokenLogProb NameLogProb(TokenLogProb logProb) => logProb with
-    {
-        Text = Tokenizer.Decode([logProb.TokenId]),
-    };
-
-    internal CacheLease<Tensor> GetImageFeatures(PreparedImage image, PreparedPrompt prompt, CancellationToken cancellationToken)
-    {
-        Tensor Encode()
-        {
-            Interlocked.Increment(ref _visionEncodeCount);
-            using var scope = NewDisposeScope();
-            Tensor pixels = prompt.PixelValues!.narrow(0, image.FirstFrame, image.FrameCount);
-            Tensor? mask = prompt.PixelAttentionMask?.narrow(0, image.FirstFrame, image.FrameCount);
-            // Detached: the features outlive this request (vision cache) or are freed by their lease.
-            return Network.EncodeImages(pixels, mask, cancellationToken).DetachFromDisposeScope();
-        }
-
-        if (_visionCache is null)
-        {
-            Tensor features = Encode();
-            return new CacheLease<Tensor>(features, features.Dispose);
-        }
-
-        if (_visionCache.TryAcquire(image.CacheKey, out CacheLease<Tensor>? hit))
-        {
-            LogVisionCacheHit(_logger, image.FrameCount);
-            return hit;
-        }
-
-        return _visionCache.Add(image.CacheKey, Encode());
-    }
-
-    internal TokenPrefix PrefixKey(int[] ids, PreparedPrompt prompt) =>
-        TokenPrefix.Create(ids, Config.ImageTokenId, [.. prompt.Images.Select(i => i.CacheKey)], [.. prompt.Images.Select(i => i.TokenCount)]);
-
-    internal PrefixCacheMatch<KvCache>? FindPrefix(TokenPrefix key) =>
-        _prefixCache?.FindLongest(_compatibilityKey, key);
-
-    internal void StorePrefix(int[] sequence, PreparedPrompt prompt, KvCache cache)
-    {
-        if (_prefixCache is null || sequence.Length == 0)
-        {
-            return;
-        }
-
-        KvCache snapshot = Network.CreateCache(1, sequence.Length);
-        snapshot.CopyPrefixFrom(cache, sequence.Length);
-        _prefixCache.Add(_compatibilityKey, PrefixKey(sequence, prompt), snapshot).Dispose();
-    }
-
-    internal void LogCompleted(GenerationUsage usage, GenerationTimings timings, FinishReason finish) =>
-        LogGenerated(_logger, usage.InputTokens, usage.CachedTokens, usage.OutputTokens, timings.TimeToFirstTokenMilliseconds, timings.DecodeTokensPerSecond, finish);
-
-    private PreparedPrompt Prepare(IReadOnlyList<PromptMessage> conversation, ProcessorOptions? processing)
+    /// <summary>Turns a conversation into model inputs: token ids, pixels on the host, image keys, the request's constraint.</summary>
+    internal PreparedPrompt Prepare(IReadOnlyList<PromptMessage> conversation, ProcessorOptions? processing, GenerationOptions generation)
     {
         ProcessorOptions options = processing ?? new ProcessorOptions();
         ProcessedPrompt processed = Processor.Process(conversation, options);
         int[] ids = Array.ConvertAll(processed.InputIds, static id => checked((int)id));
+        ITokenConstraint? constraint = RequestConstraints.Create(generation, Tokenizer);
         if (processed.PixelValues is null || processed.PixelValuesShape is null)
         {
-            return new PreparedPrompt { InputIds = ids, Images = [] };
+            return new PreparedPrompt { InputIds = ids, Images = [], Constraint = constraint };
         }
 
-        long[] shape = Array.ConvertAll(processed.PixelValuesShape, static d => (long)d);
-        if (shape.Length == 5)
-        {
-            shape = [shape[0] * shape[1], shape[2], shape[3], shape[4]];
-        }
+        long[] shape = Array.ConvertAll(processed.PixelValuesShape, static d => (long)d);       // [frames, 3, H, W]
 
         Tensor pixels = torch.tensor(processed.PixelValues, shape);
-        Tensor? mask = processed.PixelAttentionMask is null
-            ? null
-            : torch.tensor(processed.PixelAttentionMask, [shape[0], shape[2], shape[3]]).to(ScalarType.Bool);
-        string settings = $"{Processor.SettingsFor(options)}|{options.AlphaHandling}";
+        Tensor? mask = null;
+        if (processed.PixelAttentionMask is not null)
+        {
+            // The byte tensor is a temporary: held and disposed here, never left to the finalizer during the conversion.
+            using Tensor bytes = torch.tensor(processed.PixelAttentionMask, [shape[0], shape[2], shape[3]]);
+            mask = bytes.to(ScalarType.Bool);
+        }
+        // One image key for both caches: content hash plus every setting that changes the pixels (alpha handling included).
+        string settings = Processor.SettingsFor(options).CacheKey;
         var images = new List<PreparedImage>(processed.Images.Count);
         int frame = 0;
         foreach (PromptImageInfo image in processed.Images)
@@ -465,7 +412,7 @@ public sealed partial class Idefics3Engine : IDisposable, IAsyncDisposable
             frame += image.FrameCount;
         }
 
-        return new PreparedPrompt { InputIds = ids, PixelValues = pixels, PixelAttentionMask = mask, Images = images };
+        return new PreparedPrompt { InputIds = ids, PixelValues = pixels, PixelAttentionMask = mask, Images = images, Constraint = constraint };
     }
 
     private void Enter()
@@ -493,8 +440,8 @@ public sealed partial class Idefics3Engine : IDisposable, IAsyncDisposable
 
     private void ReleaseResources()
     {
-        _visionCache?.Dispose();
-        _prefixCache?.Dispose();
+        _services.VisionFeatures.Dispose();
+        _services.PrefixCache.Dispose();
         Network.Dispose();
         _shutdown.Dispose();
         IsReleased = true;
@@ -526,15 +473,6 @@ public sealed partial class Idefics3Engine : IDisposable, IAsyncDisposable
         return Math.Min(options.EffectiveMaxNewTokens, room);
     }
 
-    private static long TensorBytes(Tensor t) => t.NumberOfElements * t.ElementSize;
-
-    private long KvCacheBytes(KvCache cache)
-    {
-        TextConfig text = Config.Text;
-        long elementSize = Network.Dtype == ScalarType.Float32 ? 4 : 2;
-        return 2L * cache.Layers * cache.Batch * text.NumKeyValueHeads * cache.Capacity * text.HeadDim * elementSize;
-    }
-
     private static string ModelIdFromPath(string modelPath)
     {
         // A Hugging Face hub snapshot: .../models--org--name/snapshots/<commit> → org/name.
@@ -556,10 +494,4 @@ public sealed partial class Idefics3Engine : IDisposable, IAsyncDisposable
 
     [LoggerMessage(EventId = 4, Level = LogLevel.Warning, Message = "The prompt needed {TiledTokens} tokens with image tiles, more than the context window of {ContextWindow}; images were sent as one frame each ({Tokens} tokens)")]
     private static partial void LogReducedDetail(ILogger logger, int tiledTokens, int tokens, int contextWindow);
-
-    [LoggerMessage(EventId = 2, Level = LogLevel.Debug, Message = "Vision features for {Frames} frames served from the cache")]
-    private static partial void LogVisionCacheHit(ILogger logger, int frames);
-
-    [LoggerMessage(EventId = 3, Level = LogLevel.Information, Message = "Generated: {InputTokens} prompt tokens ({CachedTokens} reused from cache), {OutputTokens} output tokens, first token after {TtftMilliseconds:F0} ms, decode {DecodeTokensPerSecond:F1} tokens/s, finish {FinishReason}")]
-    private static partial void LogGenerated(ILogger logger, int inputTokens, int cachedTokens, int outputTokens, double ttftMilliseconds, double decodeTokensPerSecond, FinishReason finishReason);
 }

@@ -1,5 +1,6 @@
 using System.Text.Json.Nodes;
 using Idefics3.Modeling;
+using Idefics3.Runtime;
 using TorchSharp;
 using static TorchSharp.torch;
 using W = Idefics3.Tests.Checkpoints.SafetensorsWriter;
@@ -39,8 +40,8 @@ internal sealed class RandomTextModel : IDisposable
         {
             // Norm weights near 1, everything else small (std 0.05), so activations stay in a realistic range.
             Tensor value = name.EndsWith("norm.weight", StringComparison.Ordinal)
-                ? torch.rand(p.shape, generator: generator) + 0.5
-                : torch.randn(p.shape, generator: generator) * 0.05;
+                ? torch.rand(p.shape, generator: generator).Add(0.5)
+                : torch.randn(p.shape, generator: generator).Mul(0.05);
             items.Add(W.FromTensor(name, value));
         }
 

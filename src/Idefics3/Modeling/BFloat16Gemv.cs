@@ -97,19 +97,7 @@ internal static unsafe class BFloat16Gemv
     {
         for (int r = first; r < end; r++)
         {
-            ushort* row = w + ((long)r * cols);
-            Vector512<float> a0 = Vector512<float>.Zero, a1 = a0, a2 = a0, a3 = a0;
-            for (int c = 0; c < cols; c += 64)
-            {
-                Vector512<ushort> v0 = Vector512.Load(row + c);
-                Vector512<ushort> v1 = Vector512.Load(row + c + 32);
-                a0 = Vector512.FusedMultiplyAdd(Vector512.ShiftLeft(Vector512.WidenLower(v0), 16).AsSingle(), Vector512.Load(x + c), a0);
-                a1 = Vector512.FusedMultiplyAdd(Vector512.ShiftLeft(Vector512.WidenUpper(v0), 16).AsSingle(), Vector512.Load(x + c + 16), a1);
-                a2 = Vector512.FusedMultiplyAdd(Vector512.ShiftLeft(Vector512.WidenLower(v1), 16).AsSingle(), Vector512.Load(x + c + 32), a2);
-                a3 = Vector512.FusedMultiplyAdd(Vector512.ShiftLeft(Vector512.WidenUpper(v1), 16).AsSingle(), Vector512.Load(x + c + 48), a3);
-            }
-
-            y[r] = Vector512.Sum((a0 + a1) + (a2 + a3));
+            y[r] = FastDecode.GemvKernel.DotBFloat16(w + ((long)r * cols), x, cols);
         }
     }
 

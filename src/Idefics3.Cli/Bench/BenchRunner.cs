@@ -158,6 +158,17 @@ internal sealed class BenchRunner
         return new BenchReport(s.Shape ?? s.ModelPath!, engine.DType.ToString(), parameters, bandwidth, gemm32, gemm16, gemv, _results);
     }
 
+    /// <summary>Runs <see cref="DecodeStepBench"/> on the model of the settings (rounds: the repeat count).</summary>
+    public static async Task RunDecodeStepAsync(BenchSettings s, int context, TextWriter log, CancellationToken cancellationToken)
+    {
+        Runtime.TorchRuntime.EnsureLoaded();
+        string folder = s.ModelPath ?? BenchModelFolder.Ensure(s.Shape!, s.WorkDirectory, log);
+        Idefics3Engine engine = await Idefics3Engine.LoadAsync(folder, new Idefics3EngineOptions { DType = s.DType }, cancellationToken: cancellationToken).ConfigureAwait(false);
+        using var owner = engine;
+        log.WriteLine(Invariant($"Model {s.Shape ?? s.ModelPath}: {engine.DType}, {Environment.ProcessorCount} CPUs"));
+        new DecodeStepBench(log).Run(engine.Network, context, s.DecodeTokens, s.Repeats);
+    }
+
     public static void PrintTable(BenchReport report, TextWriter output)
     {
         output.WriteLine(Invariant($"Machine: read {report.ReadBandwidthGBps:F1} GB/s; GEMM float32 {report.GemmFloat32Gflops:F0}, bfloat16 {report.GemmBFloat16Gflops:F0} GFLOP/s; small GEMV {report.SmallGemvMs:F2} ms"));

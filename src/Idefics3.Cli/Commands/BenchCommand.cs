@@ -29,8 +29,13 @@ internal static class BenchCommand
         var json = new Option<string?>("--json") { Description = "Also write the results as JSON to this file ('-' for stdout, then the table goes to stderr)." };
         var ompWait = new Option<string?>("--omp-wait-policy") { Description = "Set OMP_WAIT_POLICY (active|passive) natively before libtorch loads, to compare." };
         ompWait.AcceptOnlyFromAmong("active", "passive");
+        var decodeStep = new Option<bool>("--decode-step")
+        {
+            Description = "Only measure the decode step: libtorch against the C# step (1 and 2 threads), interleaved with a bandwidth probe, and a per-phase breakdown.",
+        };
+        var context = new Option<int>("--context") { Description = "Context length for --decode-step.", DefaultValueFactory = _ => 1100 };
         var command = new Command("bench", "Measure speed and memory of a model shape against this machine's roofline (bandwidth, GEMM peak).");
-        foreach (Option option in new Option[] { shape, model, dtype, repeat, decodeTokens, skipLarge, workDir, json, ompWait })
+        foreach (Option option in new Option[] { shape, model, dtype, repeat, decodeTokens, skipLarge, workDir, json, ompWait, decodeStep, context })
         {
             command.Options.Add(option);
         }
@@ -61,6 +66,12 @@ internal static class BenchCommand
                 parse.GetValue(decodeTokens),
                 parse.GetValue(skipLarge),
                 parse.GetValue(workDir));
+            if (parse.GetValue(decodeStep))
+            {
+                await BenchRunner.RunDecodeStepAsync(settings, parse.GetValue(context), Console.Out, cancellationToken);
+                return ExitCodes.Success;
+            }
+
             string? jsonPath = parse.GetValue(json);
             TextWriter table = jsonPath == "-" ? Console.Error : Console.Out;
             BenchReport report = await new BenchRunner(Console.Error).RunAsync(settings, cancellationToken);

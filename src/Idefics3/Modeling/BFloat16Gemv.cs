@@ -1,6 +1,6 @@
 using System.Buffers;
-using System.Runtime.InteropServices;
 using System.Runtime.Intrinsics;
+using Idefics3.Runtime;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -49,15 +49,15 @@ internal static unsafe class BFloat16Gemv
         float[] ys = ArrayPool<float>.Shared.Rent((int)rows);
         try
         {
-            ushort* xp = (ushort*)THSTensor_data(x.Handle);
+            ushort* xp = (ushort*)TensorData.Pointer(x);
             for (int c = 0; c < cols; c++)
             {
                 xs[c] = BitConverter.Int32BitsToSingle(xp[c] << 16);
             }
 
-            Multiply((ushort*)THSTensor_data(weight.Handle), xs, ys, (int)rows, (int)cols);
-            ushort* yp = (ushort*)THSTensor_data(y.Handle);
-            ushort* bp = bias is null ? null : (ushort*)THSTensor_data(bias.Handle);
+            Multiply((ushort*)TensorData.Pointer(weight), xs, ys, (int)rows, (int)cols);
+            ushort* yp = (ushort*)TensorData.Pointer(y);
+            ushort* bp = bias is null ? null : (ushort*)TensorData.Pointer(bias);
             for (int r = 0; r < rows; r++)
             {
                 // The bias joins in float32, so the result is rounded once, as in libtorch's fused addmm.
@@ -97,19 +97,7 @@ internal static unsafe class BFloat16Gemv
     {
         for (int r = first; r < end; r++)
         {
-            ushort* row = w + ((long)r * cols);
-            Vector512<float> a0 = Vector512<float>.Zero, a1 = a0, a2 = a0, a3 = a0;
-            for (int c = 0; c < cols; c += 64)
-            {
-                Vector512<ushort> v0 = Vector512.Load(row + c);
-                Vector512<ushort> v1 = Vector512.Load(row + c + 32);
-                a0 = Vector512.FusedMultiplyAdd(Vector512.ShiftLeft(Vector512.WidenLower(v0), 16).AsSingle(), Vector512.Load(x + c), a0);
-                a1 = Vector512.FusedMultiplyAdd(Vector512.ShiftLeft(Vector512.WidenUpper(v0), 16).AsSingle(), Vector512.Load(x + c + 16), a1);
-                a2 = Vector512.FusedMultiplyAdd(Vector512.ShiftLeft(Vector512.WidenLower(v1), 16).AsSingle(), Vector512.Load(x + c + 32), a2);
-                a3 = Vector512.FusedMultiplyAdd(Vector512.ShiftLeft(Vector512.WidenUpper(v1), 16).AsSingle(), Vector512.Load(x + c + 48), a3);
-            }
-
-            y[r] = Vector512.Sum((a0 + a1) + (a2 + a3));
+            y[r] = FastDecode.GemvKernel.DotBFloat16(w + ((long)r * cols), x, cols);
         }
     }
 
@@ -124,9 +112,4 @@ internal static unsafe class BFloat16Gemv
 
         return (ushort)((bits + 0x7FFF + ((bits >> 16) & 1)) >> 16);
     }
-
-    // LibTorchSharp's own accessor for a tensor's data pointer (what TorchSharp's TensorAccessor uses); the library is
-    // already loaded by TorchSharp, so this binds to the same copy.
-    [DllImport("LibTorchSharp")]
-    private static extern IntPtr THSTensor_data(IntPtr handle);
 }

@@ -1,5 +1,6 @@
 using Idefics3.Checkpoints;
 using Idefics3.Configuration;
+using Idefics3.Modeling.FastDecode;
 using Idefics3.Runtime;
 using TorchSharp;
 using static TorchSharp.torch;
@@ -16,6 +17,9 @@ public sealed class Idefics3ForConditionalGeneration : IDisposable
 {
     private readonly Idefics3CausalLM _module;
     private readonly ModelLoadOptions _options;
+    private readonly object _fastDecodeGate = new();
+    private FastDecoder? _fastDecoder;
+    private bool _fastDecodeChecked;
     private bool _disposed;
 
     private Idefics3ForConditionalGeneration(Idefics3Config config, Idefics3CausalLM module, ModelLoadOptions options, Device device)
@@ -36,6 +40,39 @@ public sealed class Idefics3ForConditionalGeneration : IDisposable
     public Device Device { get; }
 
     internal Idefics3CausalLM Module => _module;
+
+    /// <summary>
+    /// Gets or sets a value indicating whether single-token decode steps run on the C# kernels of
+    /// <see cref="FastDecoder"/> (on by default where supported: CPU, float32 or bfloat16, AVX2/AVX-512) instead of
+    /// libtorch. Off: every step runs on libtorch (A/B measurement, tests). CUDA always uses libtorch.
+    /// </summary>
+    internal bool UseFastDecode { get; set; } = true;
+
+    /// <summary>Gets or sets the threads of the fast decode step (null: the CPU count, at most libtorch's thread count); set before the first step.</summary>
+    internal int? FastDecodeThreads { get; set; }
+
+    /// <summary>Gets the fast decode step, created on first use, or null where the model does not support it.</summary>
+    internal FastDecoder? FastDecode
+    {
+        get
+        {
+            lock (_fastDecodeGate)
+            {
+                ObjectDisposedException.ThrowIf(_disposed, this);
+                if (!_fastDecodeChecked)
+                {
+                    _fastDecodeChecked = true;
+                    if (FastDecoder.IsSupported(_module, Config.Text, Dtype, Device))
+                    {
+                        int threads = FastDecodeThreads ?? Math.Max(1, Math.Min(Environment.ProcessorCount, torch.get_num_threads()));
+                        _fastDecoder = FastDecoder.Create(_module, Config.Text, Dtype, threads);
+                    }
+                }
+
+                return _fastDecoder;
+            }
+        }
+    }
 
     /// <summary>
     /// Loads a model folder. Modules are constructed directly around the checkpoint tensors (no random
@@ -243,6 +280,11 @@ public sealed class Idefics3ForConditionalGeneration : IDisposable
         ArgumentNullException.ThrowIfNull(positionIds);
         ObjectDisposedException.ThrowIf(_disposed, this);
         using var mode = torch.inference_mode();
+        if (UseFastDecode && inputsEmbeds.shape is [1, 1, _] && FastDecode?.TryForward(inputsEmbeds, positionIds, attentionMask, cache) is { } fast)
+        {
+            return fast;
+        }
+
         using var scope = torch.NewDisposeScope();
         Tensor h = _module.model.text_model.forward(
             inputsEmbeds.to(Dtype, Device), positionIds.to(ScalarType.Int64, Device), attentionMask?.to(Device), cache);
@@ -274,7 +316,12 @@ public sealed class Idefics3ForConditionalGeneration : IDisposable
             return;
         }
 
-        _disposed = true;
+        lock (_fastDecodeGate)
+        {
+            _disposed = true;
+            _fastDecoder?.Dispose();
+        }
+
         _module.Dispose();
         _module.model.text_model.Rope.Dispose();
     }

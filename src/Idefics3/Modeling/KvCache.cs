@@ -99,6 +99,20 @@ public sealed class KvCache : IDisposable
         return (_keys[layer].narrow(2, 0, Length + t), _values[layer].narrow(2, 0, Length + t));
     }
 
+    /// <summary>Gets the key buffer [B, kv, capacity, hd] of <paramref name="layer"/> (the fast decode step writes it in place).</summary>
+    internal Tensor KeyBuffer(int layer)
+    {
+        ObjectDisposedException.ThrowIf(_disposed, this);
+        return _keys[layer];
+    }
+
+    /// <summary>Gets the value buffer [B, kv, capacity, hd] of <paramref name="layer"/>.</summary>
+    internal Tensor ValueBuffer(int layer)
+    {
+        ObjectDisposedException.ThrowIf(_disposed, this);
+        return _values[layer];
+    }
+
     /// <summary>Marks <paramref name="count"/> more positions as written (after every layer has been updated).</summary>
     internal void Advance(long count) => Length += count;
 

@@ -31,37 +31,55 @@ internal static class RgbConverter
             var (x1, y1) = ExifOrientation.Map(orientation, 1, y, width, height);
             int start = ((y0 * outWidth) + x0) * 3;
             int step = (((y1 * outWidth) + x1) * 3) - start;
-            int s = y * width * bpp;
-            int o = start;
-            for (int x = 0; x < width; x++, s += bpp, o += step)
+            ReadOnlySpan<byte> row = src.AsSpan(y * width * bpp, width * bpp);
+            switch (pixels.Layout)
             {
-                byte r, g, b, a;
-                switch (pixels.Layout)
-                {
-                    case PixelLayout.Rgba8:
-                        (r, g, b, a) = (src[s], src[s + 1], src[s + 2], src[s + 3]);
-                        break;
-                    case PixelLayout.Rgba16:
-                        (r, g, b, a) = (src[s + 1], src[s + 3], src[s + 5], src[s + 7]);
-                        break;
-                    default:
-                        r = g = b = src[s + 1] == 0 ? src[s] : (byte)255;
-                        a = src[s + 7];
-                        break;
-                }
-
-                if (composite && a != 255)
-                {
-                    (r, g, b) = (CompositeOnWhite(r, a), CompositeOnWhite(g, a), CompositeOnWhite(b, a));
-                }
-
-                rgb[o] = r;
-                rgb[o + 1] = g;
-                rgb[o + 2] = b;
+                case PixelLayout.Rgba8:
+                    ConvertRow(row, 4, 0, 1, 2, 3, false, composite, rgb, start, step);
+                    break;
+                case PixelLayout.Rgba16:
+                    ConvertRow(row, 8, 1, 3, 5, 7, false, composite, rgb, start, step);
+                    break;
+                default:
+                    ConvertRow(row, 8, 0, 0, 0, 7, true, composite, rgb, start, step);
+                    break;
             }
         }
 
         return new RgbImage(outWidth, outHeight, rgb);
+    }
+
+    /// <summary>
+    /// Converts one stored row: channel offsets <paramref name="r"/>, <paramref name="g"/>, <paramref name="b"/>,
+    /// <paramref name="a"/> within each <paramref name="bpp"/>-byte pixel (the high byte for 16-bit samples), or Pillow's
+    /// clipped 16-bit gray when <paramref name="gray16"/>; output pixels start at <paramref name="start"/> and advance
+    /// by <paramref name="step"/> bytes (the orientation's direction).
+    /// </summary>
+    private static void ConvertRow(ReadOnlySpan<byte> row, int bpp, int r, int g, int b, int a, bool gray16, bool composite, byte[] rgb, int start, int step)
+    {
+        int o = start;
+        for (int s = 0; s < row.Length; s += bpp, o += step)
+        {
+            byte alpha = row[s + a];
+            byte red, green, blue;
+            if (gray16)
+            {
+                red = green = blue = row[s + 1] == 0 ? row[s] : (byte)255;
+            }
+            else
+            {
+                (red, green, blue) = (row[s + r], row[s + g], row[s + b]);
+            }
+
+            if (composite && alpha != 255)
+            {
+                (red, green, blue) = (CompositeOnWhite(red, alpha), CompositeOnWhite(green, alpha), CompositeOnWhite(blue, alpha));
+            }
+
+            rgb[o] = red;
+            rgb[o + 1] = green;
+            rgb[o + 2] = blue;
+        }
     }
 
     /// <summary>Pillow's <c>ImagingAlphaComposite</c> of a source pixel over opaque white (7 extra precision bits, rounded divisions).</summary>

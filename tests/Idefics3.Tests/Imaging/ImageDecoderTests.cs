@@ -168,6 +168,34 @@ public class ImageDecoderTests
         }
     }
 
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public void Sixteen_bit_rgba_png_keeps_the_high_byte_as_pillow(bool interlaced)
+    {
+        // 0x12FF would round to 0x13 when scaled to 8 bits; Pillow's "RGBA;16B" unpacking keeps the high byte (0x12).
+        ushort[] samples = [0x12FF, 0x8080, 0xFFFF, 0xFFFF, 0x0001, 0xFE7F, 0x7FFF, 0x80FF, 0xABCD, 0x00FF, 0x5A5A, 0x0000];
+        byte[] png = CraftedPng.Build16(3, 1, colorType: 6, samples, interlaced);
+
+        var dropped = ImageDecoder.Decode(png, new ImageDecodeOptions { AlphaHandling = AlphaHandling.DropAlpha });
+        var white = ImageDecoder.Decode(png);
+
+        Assert.Equal(new byte[] { 0x12, 0x80, 0xFF, 0x00, 0xFE, 0x7F, 0xAB, 0x00, 0x5A }, dropped.Pixels);
+        Assert.Equal(new byte[] { 0x12, 0x80, 0xFF }, white.Pixels[..3]);
+        Assert.Equal(RgbConverter.CompositeOnWhite(0x00, 0x80), white.Pixels[3]);
+        Assert.Equal(new byte[] { 255, 255, 255 }, white.Pixels[6..]);
+    }
+
+    [Fact]
+    public void Sixteen_bit_gray_png_clips_like_pillow_mode_i()
+    {
+        byte[] png = CraftedPng.Build16(4, 1, colorType: 0, [0x0000, 0x00C8, 0x0100, 0xFFFF], interlaced: false);
+
+        var rgb = ImageDecoder.Decode(png);
+
+        Assert.Equal(new byte[] { 0, 0, 0, 200, 200, 200, 255, 255, 255, 255, 255, 255 }, rgb.Pixels);
+    }
+
     [Fact]
     public void Grayscale_png_expands_to_three_equal_channels()
     {

@@ -8,17 +8,7 @@ internal static class CraftedPng
 {
     public static byte[] Build(int width, int height, byte[] idat)
     {
-        using var ms = new MemoryStream();
-        ms.Write([0x89, (byte)'P', (byte)'N', (byte)'G', 0x0D, 0x0A, 0x1A, 0x0A]);
-        var ihdr = new byte[13];
-        BinaryPrimitives.WriteInt32BigEndian(ihdr, width);
-        BinaryPrimitives.WriteInt32BigEndian(ihdr.AsSpan(4), height);
-        ihdr[8] = 8;
-        ihdr[9] = 2;
-        Chunk(ms, "IHDR", ihdr);
-        Chunk(ms, "IDAT", idat);
-        Chunk(ms, "IEND", []);
-        return ms.ToArray();
+        return Assemble(width, height, bitDepth: 8, colorType: 2, interlaced: false, idat);
     }
 
     /// <summary>A 16-bit PNG (colour type 0, 2, 4 or 6) from big-endian samples, optionally Adam7-interlaced, rows unfiltered.</summary>
@@ -57,16 +47,21 @@ internal static class CraftedPng
             raw.WriteTo(z);
         }
 
+        return Assemble(width, height, bitDepth: 16, colorType, interlaced, idat.ToArray());
+    }
+
+    private static byte[] Assemble(int width, int height, byte bitDepth, byte colorType, bool interlaced, byte[] idat)
+    {
         using var ms = new MemoryStream();
         ms.Write([0x89, (byte)'P', (byte)'N', (byte)'G', 0x0D, 0x0A, 0x1A, 0x0A]);
         var ihdr = new byte[13];
         BinaryPrimitives.WriteInt32BigEndian(ihdr, width);
         BinaryPrimitives.WriteInt32BigEndian(ihdr.AsSpan(4), height);
-        ihdr[8] = 16;
+        ihdr[8] = bitDepth;
         ihdr[9] = colorType;
         ihdr[12] = (byte)(interlaced ? 1 : 0);
         Chunk(ms, "IHDR", ihdr);
-        Chunk(ms, "IDAT", idat.ToArray());
+        Chunk(ms, "IDAT", idat);
         Chunk(ms, "IEND", []);
         return ms.ToArray();
     }

@@ -8,8 +8,11 @@ public sealed class BenchCommandTests
     [Fact]
     public async Task Bench_on_the_tiny_model_measures_every_step_and_writes_json()
     {
+        // A hang guard, not a timing: the bench encodes and decodes 4000x3000 and 4000x4000 JPEGs, which takes well over
+        // the default minute on a shared, loaded 2-core CI machine.
         CliResult result = await CliRunner.RunAsync(
-            ["bench", "--model", CliRunner.TinyModel, "--dtype", "float32", "--repeat", "1", "--decode-tokens", "3", "--json", "-"]);
+            ["bench", "--model", CliRunner.TinyModel, "--dtype", "float32", "--repeat", "1", "--decode-tokens", "3", "--json", "-"],
+            timeout: TimeSpan.FromMinutes(4));
 
         Assert.True(result.ExitCode == 0, result.ToString());
         using JsonDocument json = JsonDocument.Parse(result.Stdout);

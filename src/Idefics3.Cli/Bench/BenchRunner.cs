@@ -6,8 +6,7 @@ using System.Text.Json.Serialization;
 using Idefics3.Generation;
 using Idefics3.Processing;
 using Idefics3.Tokenization;
-using SixLabors.ImageSharp;
-using SixLabors.ImageSharp.PixelFormats;
+using SkiaSharp;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -226,21 +225,20 @@ internal sealed class BenchRunner
 
     private static byte[] MakeJpeg(int width, int height)
     {
-        using var image = new Image<Rgb24>(width, height);
-        image.ProcessPixelRows(rows =>
+        var rgba = new byte[width * height * 4];
+        for (int y = 0, o = 0; y < height; y++)
         {
-            for (int y = 0; y < rows.Height; y++)
+            for (int x = 0; x < width; x++, o += 4)
             {
-                Span<Rgb24> row = rows.GetRowSpan(y);
-                for (int x = 0; x < row.Length; x++)
-                {
-                    row[x] = new Rgb24((byte)(x * 255 / width), (byte)(y * 255 / height), (byte)((x ^ y) & 0xFF));
-                }
+                (rgba[o], rgba[o + 1], rgba[o + 2], rgba[o + 3]) = ((byte)(x * 255 / width), (byte)(y * 255 / height), (byte)((x ^ y) & 0xFF), 255);
             }
-        });
-        using var buffer = new MemoryStream();
-        image.SaveAsJpeg(buffer);
-        return buffer.ToArray();
+        }
+
+        using var bitmap = new SKBitmap(new SKImageInfo(width, height, SKColorType.Rgba8888, SKAlphaType.Opaque));
+        System.Runtime.InteropServices.Marshal.Copy(rgba, 0, bitmap.GetPixels(), rgba.Length);
+
+        using var data = bitmap.Encode(SKEncodedImageFormat.Jpeg, 75);
+        return data.ToArray();
     }
 
     private static string LongText(HuggingFaceTokenizer tokenizer, int tokens)

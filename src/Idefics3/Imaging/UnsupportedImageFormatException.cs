@@ -1,6 +1,6 @@
 namespace Idefics3.Imaging;
 
-/// <summary>The data is not in a supported image format (PNG, JPEG, WebP, GIF, BMP, TIFF).</summary>
+/// <summary>The data is not in a supported image format (PNG, JPEG, WebP, GIF, BMP, ICO, TIFF).</summary>
 public sealed class UnsupportedImageFormatException : ImageDecodeException
 {
     /// <summary>Initializes a new instance of the <see cref="UnsupportedImageFormatException"/> class.</summary>

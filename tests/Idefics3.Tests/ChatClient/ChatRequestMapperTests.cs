@@ -240,21 +240,7 @@ public sealed class ChatRequestMapperTests
 
     private static byte[] LargeNoisyPng(int width, int height)
     {
-        using var image = new SixLabors.ImageSharp.Image<SixLabors.ImageSharp.PixelFormats.Rgb24>(width, height);
         var random = new Random(7);
-        image.ProcessPixelRows(rows =>
-        {
-            for (int y = 0; y < rows.Height; y++)
-            {
-                Span<SixLabors.ImageSharp.PixelFormats.Rgb24> row = rows.GetRowSpan(y);
-                for (int x = 0; x < row.Length; x++)
-                {
-                    row[x] = new SixLabors.ImageSharp.PixelFormats.Rgb24((byte)(x / 8), (byte)(y / 8), (byte)random.Next(64));
-                }
-            }
-        });
-        using var stream = new MemoryStream();
-        SixLabors.ImageSharp.ImageExtensions.SaveAsPng(image, stream);
-        return stream.ToArray();
+        return Imaging.TestImages.Png(Imaging.TestImages.Rgba(width, height, (x, y) => ((byte)(x / 8), (byte)(y / 8), (byte)random.Next(64), 255)), width, height);
     }
 }

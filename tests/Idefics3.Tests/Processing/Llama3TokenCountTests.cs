@@ -1,8 +1,7 @@
 using Idefics3.Configuration;
 using Idefics3.Processing;
 using Idefics3.Tests;
-using SixLabors.ImageSharp;
-using SixLabors.ImageSharp.PixelFormats;
+using Idefics3.Tests.Imaging;
 
 namespace Idefics3.Tests.Processing;
 
@@ -11,24 +10,8 @@ public class Llama3TokenCountTests
     private static readonly Lazy<Idefics3Processor> _processor = new(() =>
         new Idefics3Processor(TestFixtures.Llama3Tokenizer, null, new PreprocessorConfig(), new ProcessorConfig { ImageSeqLen = 169 }));
 
-    internal static byte[] Png(int width, int height)
-    {
-        using var image = new Image<Rgb24>(width, height);
-        image.ProcessPixelRows(a =>
-        {
-            for (int y = 0; y < a.Height; y++)
-            {
-                var row = a.GetRowSpan(y);
-                for (int x = 0; x < row.Length; x++)
-                {
-                    row[x] = new Rgb24((byte)(x * 7), (byte)(y * 5), (byte)((x + y) * 3));
-                }
-            }
-        });
-        using var stream = new MemoryStream();
-        image.SaveAsPng(stream);
-        return stream.ToArray();
-    }
+    internal static byte[] Png(int width, int height) =>
+        TestImages.Png(TestImages.Rgba(width, height, (x, y) => ((byte)(x * 7), (byte)(y * 5), (byte)((x + y) * 3), 255)), width, height);
 
     [Theory]
     [InlineData(100, 80, true, 4, 4, 3032)]

@@ -87,12 +87,22 @@ public sealed class ChatTemplate
     /// <summary>Renders the template with arbitrary variables (plain .NET values: string, bool, long/int, double, lists, dictionaries).</summary>
     /// <param name="variables">Template variables, for example <c>messages</c> and <c>add_generation_prompt</c>.</param>
     /// <returns>The rendered text.</returns>
-    /// <exception cref="TemplateException">A runtime error or a <c>raise_exception</c> call.</exception>
-    public string Render(IReadOnlyDictionary<string, object?> variables)
+    /// <exception cref="TemplateException">A runtime error, a <c>raise_exception</c> call, or a limit of the
+    /// interpreter exceeded (see docs/errors-and-limits.md).</exception>
+    public string Render(IReadOnlyDictionary<string, object?> variables) => Render(variables, CancellationToken.None);
+
+    /// <summary>Renders the template with arbitrary variables, honouring cancellation between statements and loop iterations.</summary>
+    /// <param name="variables">Template variables, for example <c>messages</c> and <c>add_generation_prompt</c>.</param>
+    /// <param name="cancellationToken">Stops the rendering.</param>
+    /// <returns>The rendered text.</returns>
+    /// <exception cref="TemplateException">A runtime error, a <c>raise_exception</c> call, or a limit of the
+    /// interpreter exceeded (see docs/errors-and-limits.md).</exception>
+    /// <exception cref="OperationCanceledException">The token was cancelled.</exception>
+    public string Render(IReadOnlyDictionary<string, object?> variables, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(variables);
         var globals = variables.ToDictionary(kv => kv.Key, kv => Normalize(kv.Value), StringComparer.Ordinal);
-        return new JinjaRuntime(Source, globals).Render(_nodes);
+        return new JinjaRuntime(Source, globals, cancellationToken).Render(_nodes);
     }
 
     /// <summary>Renders messages given as JSON (an array of <c>{"role", "content"}</c> objects, as in Hugging Face).</summary>

@@ -1,4 +1,5 @@
 using System.Buffers;
+using Idefics3.Runtime;
 using System.Globalization;
 using System.Net;
 using System.Net.Http.Headers;
@@ -23,6 +24,15 @@ public sealed class HubModelResolver : IDisposable
 {
     private const int MaxRedirects = 10;
     private const int CopyBufferSize = 1 << 20;
+
+    /// <summary>The largest model-info (listing) answer read: 32 MiB; a listing of a large repository is a few hundred KB.</summary>
+    internal const int MaxModelInfoBytes = 32 * 1024 * 1024;
+
+    /// <summary>The largest file downloaded when neither the hub nor the response declares a size: 1 GiB (weights always declare one).</summary>
+    internal const long MaxUndeclaredFileBytes = 1L << 30;
+
+    /// <summary>The fewest bytes a transfer must deliver per <see cref="HubOptions.ReadTimeout"/>, so a slow drip counts as a stall.</summary>
+    internal const int MinBytesPerReadTimeout = 64 * 1024;
 
     private readonly HttpClient _httpClient;
     private readonly bool _disposeHttpClient;
@@ -301,13 +311,30 @@ public sealed class HubModelResolver : IDisposable
         }
 
         JsonDocument document;
+        using var deadline = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        if (options.ReadTimeout != Timeout.InfiniteTimeSpan)
+        {
+            deadline.CancelAfter(options.ReadTimeout); // the whole answer, so a slow drip cannot hold the caller
+        }
+
         try
         {
-            Stream body = await response.Content.ReadAsStreamAsync(cancellationToken).ConfigureAwait(false);
+            if (response.Content.Headers.ContentLength > MaxModelInfoBytes)
+            {
+                throw context.Error(HubErrorKind.UnexpectedResponse, $"{uri} declared a model-info answer of {response.Content.Headers.ContentLength} bytes, over the limit of {MaxModelInfoBytes}.");
+            }
+
+            Stream body = await response.Content.ReadAsStreamAsync(deadline.Token).ConfigureAwait(false);
             await using (body.ConfigureAwait(false))
             {
-                document = await JsonDocument.ParseAsync(body, cancellationToken: cancellationToken).ConfigureAwait(false);
+                byte[] json = await ReadBoundedAsync(body, MaxModelInfoBytes, deadline.Token).ConfigureAwait(false)
+                    ?? throw context.Error(HubErrorKind.UnexpectedResponse, $"{uri} sent a model-info answer larger than the limit of {MaxModelInfoBytes} bytes; reading stopped there.");
+                document = JsonDocument.Parse(json);
             }
+        }
+        catch (OperationCanceledException ex) when (!cancellationToken.IsCancellationRequested)
+        {
+            throw context.Error(HubErrorKind.NetworkUnavailable, $"{uri} did not finish its model-info answer within {options.ReadTimeout.TotalSeconds:0.#} s.", null, ex);
         }
         catch (JsonException ex)
         {
@@ -350,6 +377,25 @@ public sealed class HubModelResolver : IDisposable
         }
     }
 
+    /// <summary>Reads a whole body of at most <paramref name="limit"/> bytes; null when it is longer (reading stops at the limit).</summary>
+    private static async Task<byte[]?> ReadBoundedAsync(Stream body, int limit, CancellationToken cancellationToken)
+    {
+        using var buffer = new MemoryStream();
+        byte[] chunk = new byte[64 * 1024];
+        int read;
+        while ((read = await body.ReadAsync(chunk, cancellationToken).ConfigureAwait(false)) > 0)
+        {
+            if (buffer.Length + read > limit)
+            {
+                return null;
+            }
+
+            buffer.Write(chunk, 0, read);
+        }
+
+        return buffer.ToArray();
+    }
+
     private async Task<FileMetadata> GetMetadataAsync(RequestContext context, string file, CancellationToken cancellationToken)
     {
         Uri uri = ResolveUri(context, file);
@@ -375,6 +421,7 @@ public sealed class HubModelResolver : IDisposable
             Uri location = response.Headers.Location
                 ?? throw context.Error(HubErrorKind.UnexpectedResponse, $"The hub redirected '{file}' without a Location.", file);
             target = location.IsAbsoluteUri ? location : new Uri(target, location);
+            CheckRedirect(context, uri, target, file);
         }
 
         return new FileMetadata(file, linkedEtag is null ? etag : etag.ToLowerInvariant(), sha256, size, target);
@@ -459,24 +506,35 @@ public sealed class HubModelResolver : IDisposable
             }
 
             tracker.SetOnDisk(existing);
-            var stream = new FileStream(incomplete, existing > 0 ? FileMode.Append : FileMode.Create, FileAccess.Write, FileShare.Read, bufferSize: 1, FileOptions.Asynchronous);
-            await using (stream.ConfigureAwait(false))
+            try
             {
-                Stream target = BlobStreamWrapper?.Invoke(stream) ?? stream;
-                Stream body;
-                try
+                var stream = new FileStream(incomplete, existing > 0 ? FileMode.Append : FileMode.Create, FileAccess.Write, FileShare.Read, bufferSize: 1, FileOptions.Asynchronous);
+                await using (stream.ConfigureAwait(false))
                 {
-                    body = await response.Content.ReadAsStreamAsync(cancellationToken).ConfigureAwait(false);
-                }
-                catch (IOException ex)
-                {
-                    throw Interrupted(context, file, ex);
-                }
+                    Stream target = BlobStreamWrapper?.Invoke(stream) ?? stream;
+                    Stream body;
+                    try
+                    {
+                        body = await response.Content.ReadAsStreamAsync(cancellationToken).ConfigureAwait(false);
+                    }
+                    catch (IOException ex)
+                    {
+                        throw Interrupted(context, file, ex);
+                    }
 
-                await using (body.ConfigureAwait(false))
-                {
-                    await CopyAsync(context, file, body, target, tracker, cancellationToken).ConfigureAwait(false);
+                    await using (body.ConfigureAwait(false))
+                    {
+                        // Reading stops as soon as the body passes the size the hub declared (or the response's own
+                        // Content-Length, or a cap when nothing is declared), not after the whole body has arrived.
+                        long limit = file.Size ?? (response.Content.Headers.ContentLength is long declared ? existing + declared : MaxUndeclaredFileBytes);
+                        await CopyAsync(context, file, body, target, tracker, limit - existing, cancellationToken).ConfigureAwait(false);
+                    }
                 }
+            }
+            catch (HubException ex) when (ex.Kind == HubErrorKind.IntegrityCheckFailed)
+            {
+                File.Delete(incomplete); // the stream is closed here
+                throw;
             }
         }
 
@@ -508,28 +566,38 @@ public sealed class HubModelResolver : IDisposable
         _logger.Downloaded(file.File, length);
     }
 
-    private static async Task CopyAsync(RequestContext context, FileMetadata file, Stream body, Stream target, DownloadTracker.FileTracker tracker, CancellationToken cancellationToken)
+    private static async Task CopyAsync(RequestContext context, FileMetadata file, Stream body, Stream target, DownloadTracker.FileTracker tracker, long maxBytes, CancellationToken cancellationToken)
     {
         byte[] buffer = ArrayPool<byte>.Shared.Rent(CopyBufferSize);
         using var readTimeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        bool timed = context.Options.ReadTimeout != Timeout.InfiniteTimeSpan;
+        long copied = 0;
+        long windowBytes = 0;
         try
         {
+            // A stall is a window of ReadTimeout with fewer than MinBytesPerReadTimeout bytes: one byte now and then
+            // (a slow drip) does not keep a transfer alive forever.
+            if (timed)
+            {
+                readTimeout.CancelAfter(context.Options.ReadTimeout);
+            }
+
             while (true)
             {
                 int read;
                 try
                 {
-                    if (context.Options.ReadTimeout != Timeout.InfiniteTimeSpan)
+                    read = await body.ReadAsync(buffer, readTimeout.Token).ConfigureAwait(false);
+                    windowBytes += read;
+                    if (timed && windowBytes >= MinBytesPerReadTimeout)
                     {
+                        windowBytes = 0;
                         readTimeout.CancelAfter(context.Options.ReadTimeout);
                     }
-
-                    read = await body.ReadAsync(buffer, readTimeout.Token).ConfigureAwait(false);
-                    readTimeout.CancelAfter(Timeout.InfiniteTimeSpan);
                 }
                 catch (OperationCanceledException ex) when (!cancellationToken.IsCancellationRequested)
                 {
-                    throw context.Error(HubErrorKind.TransferInterrupted, $"No data arrived for '{file.File}' in {context.Options.ReadTimeout.TotalSeconds:0} s; the partial file is kept and the next attempt resumes it.", file.File, ex);
+                    throw context.Error(HubErrorKind.TransferInterrupted, $"Fewer than {MinBytesPerReadTimeout} bytes of '{file.File}' arrived in {context.Options.ReadTimeout.TotalSeconds:0.#} s; the partial file is kept and the next attempt resumes it.", file.File, ex);
                 }
                 catch (IOException ex)
                 {
@@ -543,6 +611,12 @@ public sealed class HubModelResolver : IDisposable
                 if (read == 0)
                 {
                     break;
+                }
+
+                copied += read;
+                if (copied > maxBytes)
+                {
+                    throw context.Error(HubErrorKind.IntegrityCheckFailed, $"'{file.File}' sent more than the {maxBytes} bytes expected; reading stopped there and the download was deleted.", file.File);
                 }
 
                 try
@@ -621,7 +695,36 @@ public sealed class HubModelResolver : IDisposable
                 throw context.Error(HubErrorKind.UnexpectedResponse, location is null ? $"{uri} redirected without a Location." : $"Too many redirects from {uri}.", file);
             }
 
-            uri = location.IsAbsoluteUri ? location : new Uri(uri, location);
+            Uri next = location.IsAbsoluteUri ? location : new Uri(uri, location);
+            CheckRedirect(context, uri, next, file);
+            uri = next;
+        }
+    }
+
+    /// <summary>
+    /// Refuses a redirect to another scheme (file://, ftp://), from https down to http, or to a loopback, link-local or
+    /// private address unless the endpoint itself is on such an address (a local mirror). Real hub redirects go to
+    /// public https download servers.
+    /// </summary>
+    private static void CheckRedirect(RequestContext context, Uri from, Uri to, string? file)
+    {
+        if (to.Scheme != Uri.UriSchemeHttp && to.Scheme != Uri.UriSchemeHttps)
+        {
+            throw context.Error(HubErrorKind.UnexpectedResponse, $"{from} redirected to '{to}', whose scheme '{to.Scheme}' is not http(s); the redirect was not followed.", file);
+        }
+
+        if (from.Scheme == Uri.UriSchemeHttps && to.Scheme == Uri.UriSchemeHttp)
+        {
+            throw context.Error(HubErrorKind.UnexpectedResponse, $"{from} redirected from https down to plain http ({to}); the redirect was not followed.", file);
+        }
+
+        // A public endpoint may not send the client to an internal address; a local or private mirror may, except to
+        // link-local addresses (cloud metadata services).
+        Uri endpoint = context.Options.Endpoint;
+        if (!SameHost(to, endpoint) && NetworkAddressPolicy.IsBlockedHost(to, out string address) &&
+            (!NetworkAddressPolicy.IsBlockedHost(endpoint, out _) || NetworkAddressPolicy.IsLinkLocalHost(to)))
+        {
+            throw context.Error(HubErrorKind.UnexpectedResponse, $"{from} redirected to {to}, an internal address ({address}) the endpoint {endpoint.Host} may not send downloads to; the redirect was not followed.", file);
         }
     }
 

@@ -62,4 +62,22 @@ internal static class NetworkAddressPolicy
 
         return false;
     }
+
+    /// <summary>Whether the URI's host is a literal link-local address (169.254.0.0/16, fe80::/10: cloud metadata services).</summary>
+    /// <param name="uri">The URI.</param>
+    /// <returns>True for a link-local literal.</returns>
+    public static bool IsLinkLocalHost(Uri uri)
+    {
+        if (!IPAddress.TryParse(uri.IdnHost.Trim('[', ']'), out IPAddress? ip))
+        {
+            return false;
+        }
+
+        if (ip.IsIPv4MappedToIPv6)
+        {
+            ip = ip.MapToIPv4();
+        }
+
+        return ip.IsIPv6LinkLocal || (ip.AddressFamily == AddressFamily.InterNetwork && ip.GetAddressBytes() is [169, 254, ..]);
+    }
 }

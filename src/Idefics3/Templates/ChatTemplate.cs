@@ -49,7 +49,7 @@ public sealed class ChatTemplate
         string jinja = Path.Combine(directory, "chat_template.jinja");
         if (File.Exists(jinja))
         {
-            return Parse(File.ReadAllText(jinja));
+            return Parse(Configuration.ModelFile.ReadText(jinja));
         }
 
         foreach (string file in new[] { "chat_template.json", "tokenizer_config.json" })
@@ -60,8 +60,18 @@ public sealed class ChatTemplate
                 continue;
             }
 
-            using var doc = JsonDocument.Parse(File.ReadAllText(path));
-            if (doc.RootElement.TryGetProperty("chat_template", out var ct))
+            JsonDocument doc;
+            try
+            {
+                doc = JsonDocument.Parse(Configuration.ModelFile.ReadText(path));
+            }
+            catch (JsonException ex)
+            {
+                throw new Configuration.ConfigurationException($"{file}: not valid JSON: {ex.Message}", ex);
+            }
+
+            using var owned = doc;
+            if (doc.RootElement.ValueKind == JsonValueKind.Object && doc.RootElement.TryGetProperty("chat_template", out var ct))
             {
                 if (ct.ValueKind == JsonValueKind.String)
                 {
@@ -72,9 +82,10 @@ public sealed class ChatTemplate
                 {
                     foreach (var named in ct.EnumerateArray())
                     {
-                        if (named.GetProperty("name").GetString() == "default")
+                        if (named.ValueKind == JsonValueKind.Object && named.TryGetProperty("name", out var n) && n.ValueKind == JsonValueKind.String &&
+                            n.GetString() == "default" && named.TryGetProperty("template", out var t) && t.ValueKind == JsonValueKind.String)
                         {
-                            return Parse(named.GetProperty("template").GetString()!);
+                            return Parse(t.GetString()!);
                         }
                     }
                 }

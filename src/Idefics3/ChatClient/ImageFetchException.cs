@@ -1,6 +1,6 @@
 using Idefics3.Imaging;
 
-namespace Idefics3.ChatClient;
+namespace Idefics3;
 
 /// <summary>
 /// The image named by a <see cref="Microsoft.Extensions.AI.UriContent"/> could not be read: its scheme is not allowed

@@ -11,6 +11,21 @@ namespace Idefics3.Engine;
 /// </summary>
 internal static class NormWeightCheck
 {
+    /// <summary>The weights file of a folder for messages: model.safetensors, else its index, else the folder.</summary>
+    private static string WeightsFile(string modelPath)
+    {
+        foreach (string name in new[] { "model.safetensors", "model.safetensors.index.json" })
+        {
+            string path = Path.Combine(modelPath, name);
+            if (File.Exists(path))
+            {
+                return path;
+            }
+        }
+
+        return modelPath;
+    }
+
     /// <summary>Throws when a parameter whose name contains <c>norm</c> holds a NaN or an infinity.</summary>
     /// <param name="module">The loaded network.</param>
     /// <param name="modelPath">The model folder, for the message.</param>
@@ -27,7 +42,7 @@ internal static class NormWeightCheck
 
             if (!isfinite(parameter).all().item<bool>())
             {
-                throw new CheckpointException(modelPath, $"tensor '{name}' holds NaN or infinite values (corrupt checkpoint)");
+                throw new CheckpointException(WeightsFile(modelPath), $"tensor '{name}' holds NaN or infinite values (corrupt checkpoint)");
             }
         }
     }

@@ -157,10 +157,12 @@ internal sealed class GenerationSession
             int length = Math.Min(chunk, ids.Length - pos);
             using var scope = NewDisposeScope();
             long[] chunkIds = new long[length];
+            long[] chunkPositions = new long[length];
             int imageRows = 0;
             for (int i = 0; i < length; i++)
             {
                 chunkIds[i] = ids[pos + i];
+                chunkPositions[i] = pos + i;
                 if (ids[pos + i] == imageTokenId)
                 {
                     imageRows++;
@@ -181,7 +183,7 @@ internal sealed class GenerationSession
                 imageRowsBefore += imageRows;
             }
 
-            Tensor positions = torch.arange(pos, pos + length, dtype: ScalarType.Int64).unsqueeze(0);
+            Tensor positions = torch.tensor(chunkPositions, [1, length]);
             bool isLast = pos + length == ids.Length;
             Tensor logits = model.Forward(embeds, positions, null, cache, lastPositionOnly: true);
             if (isLast)

@@ -464,9 +464,13 @@ public sealed partial class Idefics3Engine : IDisposable, IAsyncDisposable
         }
 
         Tensor pixels = torch.tensor(processed.PixelValues, shape);
-        Tensor? mask = processed.PixelAttentionMask is null
-            ? null
-            : torch.tensor(processed.PixelAttentionMask, [shape[0], shape[2], shape[3]]).to(ScalarType.Bool);
+        Tensor? mask = null;
+        if (processed.PixelAttentionMask is not null)
+        {
+            // The byte tensor is a temporary: held and disposed here, never left to the finalizer during the conversion.
+            using Tensor bytes = torch.tensor(processed.PixelAttentionMask, [shape[0], shape[2], shape[3]]);
+            mask = bytes.to(ScalarType.Bool);
+        }
         string settings = $"{Processor.SettingsFor(options)}|{options.AlphaHandling}";
         var images = new List<PreparedImage>(processed.Images.Count);
         int frame = 0;

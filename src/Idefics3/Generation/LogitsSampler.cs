@@ -1,3 +1,4 @@
+using Idefics3.Runtime;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -101,7 +102,7 @@ public sealed class LogitsSampler : IDisposable
         Tensor scores = ApplyPenaltiesCore(raw);
         if (_generated.Count < _options.MinNewTokens && _endOfSequence.Length > 0)
         {
-            scores = scores.index_fill(0, torch.tensor(_endOfSequence, device: scores.device), float.NegativeInfinity);
+            scores = scores.IndexFill(0, torch.tensor(_endOfSequence, device: scores.device), float.NegativeInfinity);
         }
 
         if (_options.IsGreedy)
@@ -206,7 +207,7 @@ public sealed class LogitsSampler : IDisposable
         Tensor scores = ApplyPenaltiesCore(raw);
         if (_options.IsGreedy)
         {
-            return zeros_like(scores).index_fill_(0, scores.argmax().unsqueeze(0), 1).cpu().data<float>().ToArray();
+            return zeros_like(scores).IndexFill(0, scores.argmax().unsqueeze(0), 1.0).cpu().data<float>().ToArray();
         }
 
         (Tensor probs, Tensor? indices) = Warp(scores);
@@ -243,7 +244,7 @@ public sealed class LogitsSampler : IDisposable
         {
             using Tensor ids = tensor(_seenIds.ToArray(), dtype: ScalarType.Int64, device: raw.device);
             Tensor picked = scores.gather(0, ids);
-            Tensor penalized = where(picked < 0, picked * repetition, picked / repetition);
+            Tensor penalized = where(picked.Lt(0), picked.Mul(repetition), picked.Div(repetition));
             scores = scores.scatter(0, ids, penalized);
         }
 
@@ -278,7 +279,7 @@ public sealed class LogitsSampler : IDisposable
     {
         if (_options.Temperature != 1f)
         {
-            scores = scores / _options.Temperature;
+            scores = scores.Div(_options.Temperature);
         }
 
         long vocab = scores.shape[0];
@@ -299,14 +300,14 @@ public sealed class LogitsSampler : IDisposable
             // (Hugging Face removes tokens whose ascending cumulative mass is <= 1 - top_p; the top token always stays).
             Tensor probs = values.softmax(0);
             Tensor before = probs.cumsum(0) - probs;
-            values = values.masked_fill(before >= _options.TopP, float.NegativeInfinity);
+            values = values.MaskedFill(before.Ge(_options.TopP), float.NegativeInfinity);
         }
 
         if (_options.MinP > 0f)
         {
             // p_i < min_p * p_max  <=>  logit_i < logit_max + ln(min_p).
-            Tensor threshold = values.max() + MathF.Log(_options.MinP);
-            values = values.masked_fill(values < threshold, float.NegativeInfinity);
+            Tensor threshold = values.max().Add(MathF.Log(_options.MinP));
+            values = values.MaskedFill(values < threshold, float.NegativeInfinity);
         }
 
         return (values.softmax(0), indices);

@@ -47,7 +47,7 @@ public sealed class CorruptCheckpointCampaign
             { "weights: header not UTF-8", "model.safetensors" },
             { "weights: truncated to half", "model.safetensors" },
             { "weights: header length 2^63", "model.safetensors" },
-            { "weights: 90 MB header of spaces", "model.safetensors" },
+            { "weights: 30 MB header of spaces", "model.safetensors" },
             { "weights: NaN in a norm", "model.safetensors" },
             { "weights: missing", "model.safetensors" },
         };
@@ -195,12 +195,12 @@ public sealed class CorruptCheckpointCampaign
                 }
 
                 break;
-            case "weights: 90 MB header of spaces":
+            case "weights: 30 MB header of spaces":
                 {
                     byte[] body = File.ReadAllBytes(weights);
                     ulong length = BinaryPrimitives.ReadUInt64LittleEndian(body);
                     byte[] header = body[8..(8 + (int)length)];
-                    byte[] padded = [.. header, .. Enumerable.Repeat((byte)' ', 90 * 1024 * 1024)];
+                    byte[] padded = [.. header, .. Enumerable.Repeat((byte)' ', 30 * 1024 * 1024)];
                     byte[] prefix = new byte[8];
                     BinaryPrimitives.WriteUInt64LittleEndian(prefix, (ulong)padded.Length);
                     File.WriteAllBytes(weights, [.. prefix, .. padded, .. body[(8 + (int)length)..]]);

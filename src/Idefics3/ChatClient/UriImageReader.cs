@@ -120,6 +120,11 @@ internal sealed class UriImageReader : IDisposable
     {
         string path = uri.LocalPath;
         var info = new FileInfo(path);
+        if (info.LinkTarget is not null && info.ResolveLinkTarget(returnFinalTarget: true) is FileInfo target)
+        {
+            info = target; // judge the file a symlink points at (its size, whether it is a device or a FIFO)
+        }
+
         if (!info.Exists)
         {
             throw new ImageFetchException(uri.ToString(), "the file does not exist", null, new FileNotFoundException(null, path));

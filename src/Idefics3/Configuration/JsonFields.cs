@@ -34,7 +34,7 @@ internal readonly struct JsonFields
         }
         catch (JsonException ex)
         {
-            throw new ConfigurationException($"{file}: '$': not valid JSON: {ex.Message}", ex);
+            throw new ConfigurationException(file, "$", "not valid JSON: " + ex.Message, ex);
         }
     }
 

@@ -20,6 +20,11 @@ internal static class ModelFile
     {
         string name = Path.GetFileName(path);
         var info = new FileInfo(path);
+        if (info.LinkTarget is not null && info.ResolveLinkTarget(returnFinalTarget: true) is FileInfo target)
+        {
+            info = target; // hub snapshots are symlinks into blobs/: judge the file they point at
+        }
+
         if (!info.Exists)
         {
             throw new ConfigurationException(name, "$", $"file not found: {path}");
@@ -50,11 +55,11 @@ internal static class ModelFile
         }
         catch (DecoderFallbackException ex)
         {
-            throw new ConfigurationException($"{name}: not valid UTF-8 ({path})", ex);
+            throw new ConfigurationException(name, "$", $"not valid UTF-8 ({path})", ex);
         }
         catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
         {
-            throw new ConfigurationException($"{name}: cannot be read: {ex.Message} ({path})", ex);
+            throw new ConfigurationException(name, "$", $"cannot be read: {ex.Message} ({path})", ex);
         }
     }
 }

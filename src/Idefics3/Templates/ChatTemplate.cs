@@ -67,7 +67,7 @@ public sealed class ChatTemplate
             }
             catch (JsonException ex)
             {
-                throw new Configuration.ConfigurationException($"{file}: not valid JSON: {ex.Message}", ex);
+                throw new Configuration.ConfigurationException(file, "$", "not valid JSON: " + ex.Message, ex);
             }
 
             using var owned = doc;

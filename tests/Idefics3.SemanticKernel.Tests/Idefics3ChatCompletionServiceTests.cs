@@ -76,7 +76,7 @@ public sealed class Idefics3ChatCompletionServiceTests : IClassFixture<KernelFix
         {
             var history = new ChatHistory();
             history.AddUserMessage([new ImageContent(new Uri(path)) { MimeType = "image/png" }, new SkTextContent("Describe.")]);
-            NotSupportedException refused = await Assert.ThrowsAsync<NotSupportedException>(() => _fixture.ChatCompletion.GetChatMessageContentAsync(history, Greedy(1)));
+            ImageFetchException refused = await Assert.ThrowsAsync<ImageFetchException>(() => _fixture.ChatCompletion.GetChatMessageContentAsync(history, Greedy(1)));
             Assert.Contains("AllowFileUris", refused.Message, StringComparison.Ordinal);
 
             Kernel allowing = Kernel.CreateBuilder()

@@ -18,6 +18,7 @@ internal sealed class ImageSource : IDisposable
     public ImageSource() => _reader = new UriImageReader(new Idefics3ChatClientOptions
     {
         AllowHttpUris = true,
+        AllowPrivateNetworkUris = true, // the user typed the URL on their own machine: localhost and the LAN are theirs
         HttpClient = _http,
         MaxImageBytes = MaxImageBytes,
         ImageDownloadTimeout = s_downloadTimeout,

@@ -251,7 +251,7 @@ internal sealed partial class ChatRequestMapper
         int? longestEdge = AdditionalPropertyReader.GetInt32(extra, LongestEdgeKey);
         string? alpha = AdditionalPropertyReader.GetString(extra, AlphaHandlingKey);
         AlphaHandling alphaHandling = processing.AlphaHandling;
-        if (alpha is not null && (!Enum.TryParse(alpha, ignoreCase: true, out alphaHandling) || !Enum.IsDefined(alphaHandling)))
+        if (alpha is not null && (!IsEnumName<AlphaHandling>(alpha) || !Enum.TryParse(alpha, ignoreCase: true, out alphaHandling)))
         {
             throw new ArgumentException(
                 $"Additional property '{AlphaHandlingKey}' must be one of {string.Join(", ", Enum.GetNames<AlphaHandling>())}; got '{alpha}'.", nameof(options));
@@ -290,4 +290,9 @@ internal sealed partial class ChatRequestMapper
 
     [LoggerMessage(EventId = 102, Level = LogLevel.Warning, Message = "ChatOptions.AdditionalProperties key '{Key}' is not used by this client (known keys: {Known})")]
     private static partial void LogUnknownProperty(ILogger logger, string key, string known);
+
+    /// <summary>Whether <paramref name="value"/> is the name of a member (any case); numbers such as "1" are not names.</summary>
+    private static bool IsEnumName<TEnum>(string value)
+        where TEnum : struct, Enum =>
+        Enum.GetNames<TEnum>().Any(name => string.Equals(name, value.Trim(), StringComparison.OrdinalIgnoreCase));
 }

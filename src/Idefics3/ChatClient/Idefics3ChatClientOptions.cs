@@ -12,7 +12,17 @@ public sealed class Idefics3ChatClientOptions
     /// <summary>Gets or sets a value indicating whether <c>http(s)://</c> <see cref="Microsoft.Extensions.AI.UriContent"/> images are downloaded. Off by default.</summary>
     public bool AllowHttpUris { get; set; }
 
-    /// <summary>Gets or sets the client used to download <c>http(s)://</c> images; a private one is created when null.</summary>
+    /// <summary>
+    /// Gets or sets a value indicating whether image downloads may reach loopback, link-local (cloud metadata services)
+    /// and private addresses, directly or through a redirect. Off by default: a prompt that names an internal URL must
+    /// not make the service fetch it. With the private client the check runs on every resolved address at connect
+    /// time; with a caller's <see cref="HttpClient"/> it runs on literal addresses and <c>localhost</c> in the URI and
+    /// in every redirect, and name resolution is the caller's handler's business.
+    /// </summary>
+    public bool AllowPrivateNetworkUris { get; set; }
+
+    /// <summary>Gets or sets the client used to download <c>http(s)://</c> images; a private one is created when null.
+    /// Redirects it does not follow itself are followed by the reader (at most 5, http and https only).</summary>
     public HttpClient? HttpClient { get; set; }
 
     /// <summary>Gets or sets the largest image, in bytes, read from a URI (default 50 MiB).</summary>

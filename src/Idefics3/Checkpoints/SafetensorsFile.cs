@@ -88,6 +88,13 @@ public sealed class SafetensorsFile : IDisposable
 
     private static Dictionary<string, SafetensorsEntry> ParseHeader(string path, byte[] header, long dataLength)
     {
+        // Checked first and in one pass: the JSON reader validates strings only when they are read, which is slow and
+        // throws InvalidOperationException.
+        if (!System.Text.Unicode.Utf8.IsValid(header))
+        {
+            throw new CheckpointException(path, "header is not valid UTF-8 (corrupt or not a safetensors file)");
+        }
+
         JsonDocument doc;
         try
         {

@@ -38,6 +38,18 @@ public sealed class ConfigurationException : Exception
         Field = field;
     }
 
+    /// <summary>Initializes a new instance of the <see cref="ConfigurationException"/> class for one field of one file, with its cause.</summary>
+    /// <param name="file">The file name, for example <c>config.json</c>.</param>
+    /// <param name="field">The JSON path of the field (<c>$</c> for the whole file).</param>
+    /// <param name="problem">What is wrong with it.</param>
+    /// <param name="innerException">The exception that caused this one.</param>
+    public ConfigurationException(string file, string field, string problem, Exception innerException)
+        : base($"{file}: '{field}': {problem}", innerException)
+    {
+        File = file;
+        Field = field;
+    }
+
     /// <summary>Gets the file the error is about, when known.</summary>
     public string? File { get; }
 

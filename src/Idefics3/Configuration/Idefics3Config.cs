@@ -118,4 +118,24 @@ public sealed record Idefics3Config
                 $"{imageSeqLen} disagrees with config.json: (image_size/patch_size)^2/scale_factor^2 = ({Vision.ImageSize}/{Vision.PatchSize})^2/{ScaleFactor}^2 = {ImageSeqLen}");
         }
     }
+
+    /// <summary>
+    /// Checks the image processor's tile edge against the vision tower: every tile must be exactly
+    /// <c>vision_config.image_size</c> pixels on a side, or the patch embeddings do not line up.
+    /// </summary>
+    /// <param name="tileSize">The tile edge of <c>preprocessor_config.json</c> (<c>max_image_size.longest_edge</c>).</param>
+    /// <param name="preprocessorFilePresent">Whether <c>preprocessor_config.json</c> exists (its defaults apply otherwise).</param>
+    /// <exception cref="ConfigurationException">The two disagree.</exception>
+    public void ValidateTileSize(int tileSize, bool preprocessorFilePresent)
+    {
+        if (tileSize != Vision.ImageSize)
+        {
+            throw new ConfigurationException(
+                PreprocessorConfig.FileName,
+                "max_image_size.longest_edge",
+                preprocessorFilePresent
+                    ? $"tile size {tileSize} disagrees with config.json vision_config.image_size {Vision.ImageSize}"
+                    : $"the file is missing, and its default tile size {tileSize} disagrees with config.json vision_config.image_size {Vision.ImageSize}; add the checkpoint's preprocessor_config.json");
+        }
+    }
 }

@@ -34,18 +34,13 @@ internal readonly struct JsonFields
         }
         catch (JsonException ex)
         {
-            throw new ConfigurationException(file, "$", "not valid JSON: " + ex.Message);
+            throw new ConfigurationException(file, "$", "not valid JSON: " + ex.Message, ex);
         }
     }
 
     public static string ReadFile(string path)
     {
-        if (!System.IO.File.Exists(path))
-        {
-            throw new ConfigurationException(System.IO.Path.GetFileName(path), "$", $"file not found: {path}");
-        }
-
-        return System.IO.File.ReadAllText(path);
+        return ModelFile.ReadText(path);
     }
 
     public string FieldPath(string name) => Path.Length == 0 ? name : Path + "." + name;

@@ -58,7 +58,7 @@ public sealed record PreprocessorConfig
     {
         ArgumentException.ThrowIfNullOrEmpty(directory);
         string path = Path.Combine(directory, FileName);
-        return File.Exists(path) ? Parse(File.ReadAllText(path)) : new PreprocessorConfig();
+        return File.Exists(path) ? Parse(ModelFile.ReadText(path)) : new PreprocessorConfig();
     }
 
     /// <summary>Parses the JSON text of <c>preprocessor_config.json</c>.</summary>

@@ -22,7 +22,7 @@ public sealed record ProcessorConfig
     {
         ArgumentException.ThrowIfNullOrEmpty(directory);
         string path = Path.Combine(directory, FileName);
-        return File.Exists(path) ? Parse(File.ReadAllText(path)) : new ProcessorConfig();
+        return File.Exists(path) ? Parse(ModelFile.ReadText(path)) : new ProcessorConfig();
     }
 
     /// <summary>Parses the JSON text of <c>processor_config.json</c>.</summary>

@@ -115,10 +115,17 @@ public sealed record TextConfig
             throw f.Error("head_dim", $"must be even for rotary embeddings, found {config.HeadDim}");
         }
 
-        if (config.RopeTheta <= 0)
+        if (!double.IsFinite(config.RopeTheta) || config.RopeTheta <= 0)
         {
-            throw f.Error("rope_theta", "must be positive");
+            throw f.Error("rope_theta", "must be a finite positive number");
         }
+
+        if (!double.IsFinite(config.RmsNormEps) || config.RmsNormEps <= 0)
+        {
+            throw f.Error("rms_norm_eps", $"must be a finite positive number, found {config.RmsNormEps}");
+        }
+
+        VisionConfig.RequirePositive(f, "max_position_embeddings", config.MaxPositionEmbeddings);
 
         if (config.HiddenAct != "silu")
         {

@@ -163,6 +163,7 @@ public sealed partial class Idefics3Engine : IDisposable, IAsyncDisposable
         progress?.Report(new ModelLoadProgress("processor", 0.1, "Loading tokenizer, chat template and image processor"));
         Idefics3Processor processor = Idefics3Processor.FromDirectory(modelPath);
         config.ValidateImageSeqLen(processor.ProcessorConfig.ImageSeqLen);
+        config.ValidateTileSize(processor.PreprocessorConfig.TileSize, File.Exists(Path.Combine(modelPath, PreprocessorConfig.FileName)));
         cancellationToken.ThrowIfCancellationRequested();
 
         (DeviceType deviceType, int deviceIndex) = DeviceSelection.ResolveDevice(options.Device);
@@ -180,6 +181,16 @@ public sealed partial class Idefics3Engine : IDisposable, IAsyncDisposable
             DeviceIndex = deviceIndex,
             VisionChunkSize = options.VisionChunkFrames,
         });
+        try
+        {
+            NormWeightCheck.ThrowIfNotFinite(network.Module, modelPath);
+        }
+        catch
+        {
+            network.Dispose();
+            throw;
+        }
+
         string modelId = options.ModelId ?? ModelIdFromPath(modelPath);
         var engine = new Idefics3Engine(modelPath, modelId, options, network, processor, generationConfig, logger);
         LogLoaded(logger, modelId, dtype, deviceType, sw.Elapsed.TotalMilliseconds);

@@ -74,11 +74,11 @@ public sealed class Idefics3Processor
     /// <param name="conversation">The messages.</param>
     /// <param name="addGenerationPrompt">Whether the assistant prefix is appended.</param>
     /// <returns>The rendered prompt.</returns>
-    /// <exception cref="InvalidOperationException">The checkpoint has no chat template.</exception>
+    /// <exception cref="ConfigurationException">The checkpoint has no chat template.</exception>
     public string RenderPrompt(IReadOnlyList<PromptMessage> conversation, bool addGenerationPrompt = true)
     {
         ArgumentNullException.ThrowIfNull(conversation);
-        var template = ChatTemplate ?? throw new InvalidOperationException("The checkpoint has no chat template (chat_template.json or tokenizer_config.json 'chat_template').");
+        var template = ChatTemplate ?? throw new ConfigurationException("chat_template.json", "chat_template", "the checkpoint has no usable chat template (chat_template.json, chat_template.jinja or tokenizer_config.json 'chat_template')");
         var messages = new List<object?>(conversation.Count);
         foreach (var message in conversation)
         {

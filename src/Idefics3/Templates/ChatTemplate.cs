@@ -49,7 +49,7 @@ public sealed class ChatTemplate
         string jinja = Path.Combine(directory, "chat_template.jinja");
         if (File.Exists(jinja))
         {
-            return Parse(File.ReadAllText(jinja));
+            return Parse(Configuration.ModelFile.ReadText(jinja));
         }
 
         foreach (string file in new[] { "chat_template.json", "tokenizer_config.json" })
@@ -60,8 +60,18 @@ public sealed class ChatTemplate
                 continue;
             }
 
-            using var doc = JsonDocument.Parse(File.ReadAllText(path));
-            if (doc.RootElement.TryGetProperty("chat_template", out var ct))
+            JsonDocument doc;
+            try
+            {
+                doc = JsonDocument.Parse(Configuration.ModelFile.ReadText(path));
+            }
+            catch (JsonException ex)
+            {
+                throw new Configuration.ConfigurationException(file, "$", "not valid JSON: " + ex.Message, ex);
+            }
+
+            using var owned = doc;
+            if (doc.RootElement.ValueKind == JsonValueKind.Object && doc.RootElement.TryGetProperty("chat_template", out var ct))
             {
                 if (ct.ValueKind == JsonValueKind.String)
                 {
@@ -72,9 +82,10 @@ public sealed class ChatTemplate
                 {
                     foreach (var named in ct.EnumerateArray())
                     {
-                        if (named.GetProperty("name").GetString() == "default")
+                        if (named.ValueKind == JsonValueKind.Object && named.TryGetProperty("name", out var n) && n.ValueKind == JsonValueKind.String &&
+                            n.GetString() == "default" && named.TryGetProperty("template", out var t) && t.ValueKind == JsonValueKind.String)
                         {
-                            return Parse(named.GetProperty("template").GetString()!);
+                            return Parse(t.GetString()!);
                         }
                     }
                 }
@@ -87,12 +98,22 @@ public sealed class ChatTemplate
     /// <summary>Renders the template with arbitrary variables (plain .NET values: string, bool, long/int, double, lists, dictionaries).</summary>
     /// <param name="variables">Template variables, for example <c>messages</c> and <c>add_generation_prompt</c>.</param>
     /// <returns>The rendered text.</returns>
-    /// <exception cref="TemplateException">A runtime error or a <c>raise_exception</c> call.</exception>
-    public string Render(IReadOnlyDictionary<string, object?> variables)
+    /// <exception cref="TemplateException">A runtime error, a <c>raise_exception</c> call, or a limit of the
+    /// interpreter exceeded (see docs/errors-and-limits.md).</exception>
+    public string Render(IReadOnlyDictionary<string, object?> variables) => Render(variables, CancellationToken.None);
+
+    /// <summary>Renders the template with arbitrary variables, honouring cancellation between statements and loop iterations.</summary>
+    /// <param name="variables">Template variables, for example <c>messages</c> and <c>add_generation_prompt</c>.</param>
+    /// <param name="cancellationToken">Stops the rendering.</param>
+    /// <returns>The rendered text.</returns>
+    /// <exception cref="TemplateException">A runtime error, a <c>raise_exception</c> call, or a limit of the
+    /// interpreter exceeded (see docs/errors-and-limits.md).</exception>
+    /// <exception cref="OperationCanceledException">The token was cancelled.</exception>
+    public string Render(IReadOnlyDictionary<string, object?> variables, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(variables);
         var globals = variables.ToDictionary(kv => kv.Key, kv => Normalize(kv.Value), StringComparer.Ordinal);
-        return new JinjaRuntime(Source, globals).Render(_nodes);
+        return new JinjaRuntime(Source, globals, cancellationToken).Render(_nodes);
     }
 
     /// <summary>Renders messages given as JSON (an array of <c>{"role", "content"}</c> objects, as in Hugging Face).</summary>

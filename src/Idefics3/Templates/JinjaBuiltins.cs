@@ -7,8 +7,15 @@ namespace Idefics3.Templates;
 /// <summary>Filters, tests and string/dict methods of the supported Jinja subset.</summary>
 internal static class JinjaBuiltins
 {
-    public static bool AreEqual(object? a, object? b)
+    public static bool AreEqual(object? a, object? b) => AreEqual(a, b, 0);
+
+    private static bool AreEqual(object? a, object? b, int depth)
     {
+        if (depth > JinjaLimits.MaxValueDepth)
+        {
+            throw new TemplateException($"values nested deeper than {JinjaLimits.MaxValueDepth} levels cannot be compared");
+        }
+
         if (a is Undefined || b is Undefined)
         {
             return a is Undefined && b is Undefined;
@@ -31,7 +38,7 @@ internal static class JinjaBuiltins
 
         if (a is IList la && b is IList lb)
         {
-            return la.Count == lb.Count && Enumerable.Range(0, la.Count).All(i => AreEqual(la[i], lb[i]));
+            return la.Count == lb.Count && Enumerable.Range(0, la.Count).All(i => AreEqual(la[i], lb[i], depth + 1));
         }
 
         return ReferenceEquals(a, b) || a.Equals(b);
@@ -113,13 +120,14 @@ internal static class JinjaBuiltins
                     string sep = args.Count > 0 ? JinjaRuntime.ToStr(args[0]) : string.Empty;
                     return value switch
                     {
-                        IList l => string.Join(sep, l.Cast<object?>().Select(JinjaRuntime.ToStr)),
-                        string s => string.Join(sep, s.Select(c => c.ToString())),
+                        IList l => Join(sep, l.Cast<object?>().Select(JinjaRuntime.ToStr).ToList(), error),
+                        string s => Join(sep, s.Select(c => c.ToString()).ToList(), error),
                         _ => throw error("join needs a sequence"),
                     };
                 }
 
             case "list":
+                JinjaLimits.CheckListLength(value is string text ? text.Length : 0, error);
                 return value switch
                 {
                     string s => s.Select(c => (object?)c.ToString()).ToList(),
@@ -140,13 +148,13 @@ internal static class JinjaBuiltins
                     throw error("replace needs two arguments");
                 }
 
-                return JinjaRuntime.ToStr(value).Replace(JinjaRuntime.ToStr(args[0]), JinjaRuntime.ToStr(args[1]), StringComparison.Ordinal);
+                return Replace(JinjaRuntime.ToStr(value), JinjaRuntime.ToStr(args[0]), JinjaRuntime.ToStr(args[1]), error);
             case "items":
                 return value is IDictionary<string, object?> dict
                     ? dict.Select(kv => (object?)new List<object?> { kv.Key, kv.Value }).ToList()
                     : throw error("items needs a mapping");
             case "tojson":
-                return ToJson(value, kwargs.TryGetValue("indent", out var ind) && ind is long n ? (int)n : null);
+                return ToJson(value, kwargs.TryGetValue("indent", out var ind) && ind is long n ? (int)Math.Clamp(n, 0, 64) : null, error);
             default:
                 throw error($"unsupported construct: filter '{name}'");
         }
@@ -190,7 +198,7 @@ internal static class JinjaBuiltins
                 "rstrip" => args.Count > 0 ? s.TrimEnd(Arg(0).ToCharArray()) : s.TrimEnd(),
                 "startswith" => s.StartsWith(Arg(0), StringComparison.Ordinal),
                 "endswith" => s.EndsWith(Arg(0), StringComparison.Ordinal),
-                "replace" => s.Replace(Arg(0), Arg(1), StringComparison.Ordinal),
+                "replace" => Replace(s, Arg(0), Arg(1), error),
                 "split" => (args.Count > 0 ? s.Split(Arg(0)) : s.Split((char[]?)null, StringSplitOptions.RemoveEmptyEntries)).Select(x => (object?)x).ToList(),
                 "format" => throw error("unsupported construct: str.format()"),
                 _ => throw error($"unsupported construct: string method '{name}()'"),
@@ -229,19 +237,74 @@ internal static class JinjaBuiltins
         _ => double.NaN,
     };
 
-    private static string ToJson(object? value, int? indent)
+    /// <summary>Joins strings, refusing a result longer than <see cref="JinjaLimits.MaxStringLength"/> before allocating it.</summary>
+    private static string Join(string separator, List<string> parts, Func<string, TemplateException> error)
+    {
+        long length = parts.Count == 0 ? 0 : (long)separator.Length * (parts.Count - 1);
+        foreach (string part in parts)
+        {
+            length += part.Length;
+        }
+
+        JinjaLimits.CheckStringLength(length, error);
+        return string.Join(separator, parts);
+    }
+
+    /// <summary>Python's <c>str.replace</c> (an empty pattern inserts between characters), sized before it allocates.</summary>
+    private static string Replace(string s, string oldValue, string newValue, Func<string, TemplateException> error)
+    {
+        if (oldValue.Length == 0)
+        {
+            JinjaLimits.CheckStringLength(s.Length + ((s.Length + 1L) * newValue.Length), error);
+            var sb = new System.Text.StringBuilder(newValue);
+            foreach (char c in s)
+            {
+                sb.Append(c).Append(newValue);
+            }
+
+            return sb.ToString();
+        }
+
+        if (newValue.Length > oldValue.Length)
+        {
+            long count = 0;
+            for (int i = s.IndexOf(oldValue, StringComparison.Ordinal); i >= 0; i = s.IndexOf(oldValue, i + oldValue.Length, StringComparison.Ordinal))
+            {
+                count++;
+            }
+
+            JinjaLimits.CheckStringLength(s.Length + (count * (newValue.Length - oldValue.Length)), error);
+        }
+
+        return s.Replace(oldValue, newValue, StringComparison.Ordinal);
+    }
+
+    private static string ToJson(object? value, int? indent, Func<string, TemplateException> error)
     {
         using var stream = new MemoryStream();
-        using (var writer = new Utf8JsonWriter(stream, new JsonWriterOptions { Indented = indent is not null, Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping }))
+        var options = new JsonWriterOptions
         {
-            Write(writer, value);
+            Indented = indent is not null,
+            Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping,
+            MaxDepth = JinjaLimits.MaxValueDepth + 1,
+        };
+        using (var writer = new Utf8JsonWriter(stream, options))
+        {
+            Write(writer, value, 0, error);
         }
 
         return System.Text.Encoding.UTF8.GetString(stream.ToArray());
     }
 
-    private static void Write(Utf8JsonWriter w, object? value)
+    private static void Write(Utf8JsonWriter w, object? value, int depth, Func<string, TemplateException> error)
     {
+        if (depth > JinjaLimits.MaxValueDepth)
+        {
+            throw error($"value nested deeper than {JinjaLimits.MaxValueDepth} levels cannot be serialized");
+        }
+
+        // Bytes, an upper bound for characters: a list may hold one huge string many times.
+        JinjaLimits.CheckStringLength(w.BytesCommitted + w.BytesPending + (value is string text ? text.Length : 0), error);
         switch (value)
         {
             case null or Undefined:
@@ -264,7 +327,7 @@ internal static class JinjaBuiltins
                 foreach (var (k, v) in dict)
                 {
                     w.WritePropertyName(k);
-                    Write(w, v);
+                    Write(w, v, depth + 1, error);
                 }
 
                 w.WriteEndObject();
@@ -273,7 +336,7 @@ internal static class JinjaBuiltins
                 w.WriteStartArray();
                 foreach (var item in list)
                 {
-                    Write(w, item);
+                    Write(w, item, depth + 1, error);
                 }
 
                 w.WriteEndArray();

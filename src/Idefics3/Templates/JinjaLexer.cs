@@ -163,6 +163,7 @@ internal static class JinjaLexer
 
     private static int LexExpression(string source, int i, string closer, List<Tok> output, out bool rightTrim)
     {
+        int depth = 0;
         while (true)
         {
             while (i < source.Length && char.IsWhiteSpace(source[i]))
@@ -281,6 +282,16 @@ internal static class JinjaLexer
                 if (op is null)
                 {
                     throw Error(source, i, $"unexpected character '{c}'");
+                }
+
+                if (op is "(" or "[" or "{" && ++depth > JinjaLimits.MaxNestingDepth)
+                {
+                    throw Error(source, i, $"brackets nested deeper than {JinjaLimits.MaxNestingDepth} levels");
+                }
+
+                if (op is ")" or "]" or "}")
+                {
+                    depth--;
                 }
 
                 output.Add(new Tok(TokKind.Op, op, i));

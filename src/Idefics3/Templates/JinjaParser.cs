@@ -10,6 +10,7 @@ internal sealed class JinjaParser
     private readonly List<Tok> _tokens;
     private readonly string _source;
     private int _pos;
+    private int _depth;
 
     public JinjaParser(List<Tok> tokens, string source)
     {
@@ -18,6 +19,15 @@ internal sealed class JinjaParser
     }
 
     private Tok Current => _tokens[_pos];
+
+    /// <summary>Enters one level of nesting; throws past <see cref="JinjaLimits.MaxNestingDepth"/> or when the stack runs low.</summary>
+    private void Enter(int position)
+    {
+        if (++_depth > JinjaLimits.MaxNestingDepth || !System.Runtime.CompilerServices.RuntimeHelpers.TryEnsureSufficientExecutionStack())
+        {
+            throw Error(position, $"template nested deeper than {JinjaLimits.MaxNestingDepth} levels");
+        }
+    }
 
     public List<Node> ParseTemplate()
     {
@@ -85,6 +95,19 @@ internal sealed class JinjaParser
     }
 
     private Node ParseStatement(Tok nameTok)
+    {
+        Enter(nameTok.Position);
+        try
+        {
+            return ParseStatementCore(nameTok);
+        }
+        finally
+        {
+            _depth--;
+        }
+    }
+
+    private Node ParseStatementCore(Tok nameTok)
     {
         switch (nameTok.Value)
         {
@@ -234,6 +257,19 @@ internal sealed class JinjaParser
 
     private Expr ParseOr(bool allowConditional)
     {
+        Enter(Current.Position);
+        try
+        {
+            return ParseOrCore(allowConditional);
+        }
+        finally
+        {
+            _depth--;
+        }
+    }
+
+    private Expr ParseOrCore(bool allowConditional)
+    {
         var left = ParseAnd();
         while (IsName("or"))
         {
@@ -279,7 +315,15 @@ internal sealed class JinjaParser
         {
             int p = Current.Position;
             _pos++;
-            return new UnaryExpr("not", ParseNot(), p);
+            Enter(p);
+            try
+            {
+                return new UnaryExpr("not", ParseNot(), p);
+            }
+            finally
+            {
+                _depth--;
+            }
         }
 
         return ParseCompare();
@@ -385,7 +429,15 @@ internal sealed class JinjaParser
             int p = Current.Position;
             string op = Current.Value;
             _pos++;
-            return new UnaryExpr(op, ParseUnary(), p);
+            Enter(p);
+            try
+            {
+                return new UnaryExpr(op, ParseUnary(), p);
+            }
+            finally
+            {
+                _depth--;
+            }
         }
 
         var expr = ParsePostfix(ParsePrimary());

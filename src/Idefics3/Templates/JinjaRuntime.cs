@@ -30,12 +30,19 @@ internal sealed class JinjaRuntime
     private readonly string _source;
     private readonly List<Dictionary<string, object?>> _scopes = [];
     private readonly StringBuilder _output = new();
+    private readonly CancellationToken _cancellationToken;
+    private int _evalDepth;
+    private long _iterations;
 
-    public JinjaRuntime(string source, IReadOnlyDictionary<string, object?> globals)
+    public JinjaRuntime(string source, IReadOnlyDictionary<string, object?> globals, CancellationToken cancellationToken = default)
     {
         _source = source;
+        _cancellationToken = cancellationToken;
         _scopes.Add(new Dictionary<string, object?>(globals, StringComparer.Ordinal));
     }
+
+    /// <summary>The deepest expression evaluation (long operator chains such as <c>a + b + c ...</c> nest without brackets).</summary>
+    private const int MaxEvaluationDepth = 10 * JinjaLimits.MaxNestingDepth;
 
     public string Render(List<Node> nodes)
     {
@@ -76,13 +83,62 @@ internal sealed class JinjaRuntime
         return d.ToString("R", CultureInfo.InvariantCulture);
     }
 
-    private static string Repr(object? value) => value switch
+    private static string Repr(object? value)
     {
-        string s => "'" + s.Replace("\\", "\\\\", StringComparison.Ordinal).Replace("'", "\\'", StringComparison.Ordinal) + "'",
-        IDictionary<string, object?> d => "{" + string.Join(", ", d.Select(kv => Repr(kv.Key) + ": " + Repr(kv.Value))) + "}",
-        IList l => "[" + string.Join(", ", l.Cast<object?>().Select(Repr)) + "]",
-        _ => ToStr(value),
-    };
+        var sb = new StringBuilder();
+        AppendRepr(sb, value, 0);
+        return sb.ToString();
+    }
+
+    /// <summary>Python's <c>repr</c> of a value, bounded in depth and length (a list may hold one huge string many times).</summary>
+    private static void AppendRepr(StringBuilder sb, object? value, int depth)
+    {
+        if (depth > JinjaLimits.MaxValueDepth)
+        {
+            throw new TemplateException($"value nested deeper than {JinjaLimits.MaxValueDepth} levels cannot be printed");
+        }
+
+        JinjaLimits.CheckStringLength(sb.Length + (value is string str ? (long)str.Length : 0), msg => new TemplateException(msg));
+        switch (value)
+        {
+            case string s:
+                sb.Append('\'').Append(s.Replace("\\", "\\\\", StringComparison.Ordinal).Replace("'", "\\'", StringComparison.Ordinal)).Append('\'');
+                break;
+            case IDictionary<string, object?> d:
+                {
+                    sb.Append('{');
+                    bool first = true;
+                    foreach (var (k, v) in d)
+                    {
+                        sb.Append(first ? string.Empty : ", ");
+                        first = false;
+                        AppendRepr(sb, k, depth + 1);
+                        sb.Append(": ");
+                        AppendRepr(sb, v, depth + 1);
+                    }
+
+                    sb.Append('}');
+                    break;
+                }
+
+            case IList l:
+                {
+                    sb.Append('[');
+                    for (int i = 0; i < l.Count; i++)
+                    {
+                        sb.Append(i == 0 ? string.Empty : ", ");
+                        AppendRepr(sb, l[i], depth + 1);
+                    }
+
+                    sb.Append(']');
+                    break;
+                }
+
+            default:
+                sb.Append(ToStr(value));
+                break;
+        }
+    }
 
     private TemplateException Error(int position, string message) => JinjaLexer.Error(_source, position, message);
 
@@ -90,13 +146,14 @@ internal sealed class JinjaRuntime
     {
         foreach (var node in nodes)
         {
+            _cancellationToken.ThrowIfCancellationRequested();
             switch (node)
             {
                 case TextNode t:
-                    _output.Append(t.Text);
+                    Emit(t.Text, t.Position);
                     break;
                 case OutputNode o:
-                    _output.Append(ToStr(Eval(o.Value)));
+                    Emit(ToStr(Eval(o.Value)), o.Position);
                     break;
                 case IfNode i:
                     {
@@ -157,15 +214,46 @@ internal sealed class JinjaRuntime
         }
     }
 
+    private void Emit(string text, int position)
+    {
+        JinjaLimits.CheckStringLength((long)_output.Length + text.Length, msg => Error(position, "rendered output too long: " + msg));
+        _output.Append(text);
+    }
+
+    /// <summary>Counts loop iterations against <see cref="JinjaLimits.MaxLoopIterations"/> and honours cancellation.</summary>
+    private void CountIterations(long count, int position)
+    {
+        _cancellationToken.ThrowIfCancellationRequested();
+        _iterations += count;
+        if (_iterations > JinjaLimits.MaxLoopIterations)
+        {
+            throw Error(position, $"more than {JinjaLimits.MaxLoopIterations} loop iterations in one rendering");
+        }
+    }
+
     private void ExecuteFor(ForNode f)
     {
         object? iterable = Eval(f.Iterable);
+        long count = iterable switch
+        {
+            string str => str.Length,
+            ICollection c => c.Count,
+            _ => 0,
+        };
+
+        // Refuse a loop that alone would exceed the budget before its items are materialized.
+        if (_iterations + count > JinjaLimits.MaxLoopIterations)
+        {
+            throw Error(f.Position, $"more than {JinjaLimits.MaxLoopIterations} loop iterations in one rendering");
+        }
+
         var items = Iterate(iterable, f.Iterable.Position).ToList();
         if (f.Filter is not null)
         {
             var filtered = new List<object?>();
             foreach (var item in items)
             {
+                CountIterations(1, f.Position);
                 _scopes.Add(new Dictionary<string, object?>(StringComparer.Ordinal));
                 Bind(f, item);
                 if (Truthy(Eval(f.Filter)))
@@ -191,6 +279,7 @@ internal sealed class JinjaRuntime
 
         for (int i = 0; i < items.Count; i++)
         {
+            CountIterations(1, f.Position);
             var scope = new Dictionary<string, object?>(StringComparer.Ordinal);
             _scopes.Add(scope);
             Bind(f, items[i]);
@@ -268,6 +357,23 @@ internal sealed class JinjaRuntime
     };
 
     private object? Eval(Expr expr)
+    {
+        if (++_evalDepth > MaxEvaluationDepth || !System.Runtime.CompilerServices.RuntimeHelpers.TryEnsureSufficientExecutionStack())
+        {
+            throw Error(expr.Position, $"expression nested deeper than {MaxEvaluationDepth} levels");
+        }
+
+        try
+        {
+            return EvalCore(expr);
+        }
+        finally
+        {
+            _evalDepth--;
+        }
+    }
+
+    private object? EvalCore(Expr expr)
     {
         switch (expr)
         {
@@ -373,13 +479,19 @@ internal sealed class JinjaRuntime
                     _ => throw Error(b.Position, $"argument of type {TypeName(right)} is not iterable"),
                 };
             case "~":
-                return ToStr(left) + ToStr(right);
+                {
+                    string l = ToStr(left);
+                    string r = ToStr(right);
+                    JinjaLimits.CheckStringLength((long)l.Length + r.Length, msg => Error(b.Position, msg));
+                    return l + r;
+                }
+
             case "+":
                 return (left, right) switch
                 {
-                    (string l, string r) => l + r,
+                    (string l, string r) => ConcatStrings(l, r, b.Position),
                     (long l, long r) => l + r,
-                    (IList l, IList r) => l.Cast<object?>().Concat(r.Cast<object?>()).ToList(),
+                    (IList l, IList r) => ConcatLists(l, r, b.Position),
                     _ when IsNumber(left) && IsNumber(right) => ToDouble(left) + ToDouble(right),
                     _ => throw Error(b.Position, $"unsupported operand types for +: {TypeName(left)} and {TypeName(right)}"),
                 };
@@ -390,11 +502,27 @@ internal sealed class JinjaRuntime
         }
     }
 
+    private string ConcatStrings(string left, string right, int position)
+    {
+        JinjaLimits.CheckStringLength((long)left.Length + right.Length, msg => Error(position, msg));
+        return left + right;
+    }
+
+    private List<object?> ConcatLists(IList left, IList right, int position)
+    {
+        JinjaLimits.CheckListLength((long)left.Count + right.Count, msg => Error(position, msg));
+        return left.Cast<object?>().Concat(right.Cast<object?>()).ToList();
+    }
+
     private object? Arithmetic(string op, object? left, object? right, int position)
     {
         if (op == "*" && left is string s && right is long n)
         {
-            return string.Concat(Enumerable.Repeat(s, (int)Math.Max(0, n)));
+            long times = Math.Max(0, n);
+
+            // Checked before anything is allocated: 'x' * 1000000000 fails at once.
+            JinjaLimits.CheckStringLength(s.Length == 0 ? 0 : times > JinjaLimits.MaxStringLength ? times : s.Length * times, msg => Error(position, msg));
+            return string.Concat(Enumerable.Repeat(s, (int)times));
         }
 
         if (!IsNumber(left) || !IsNumber(right))
@@ -505,35 +633,44 @@ internal sealed class JinjaRuntime
             throw Error(s.Position, "slice step cannot be zero");
         }
 
-        List<object?> items = target switch
+        int n = target switch
         {
-            string str => str.Select(c => (object?)c.ToString()).ToList(),
-            IList l => l.Cast<object?>().ToList(),
+            string str => str.Length,
+            IList l => l.Count,
             _ => throw Error(s.Position, $"cannot slice {TypeName(target)}"),
         };
-        int n = items.Count;
         long Norm(long v, long lo, long hi) => Math.Clamp(v < 0 ? v + n : v, lo, hi);
-        var result = new List<object?>();
+        step = Math.Clamp(step, -(long)n - 1, (long)n + 1); // the same slice, and 'i += step' cannot overflow
+        long from;
+        long to;
         if (step > 0)
         {
-            long from = start is null ? 0 : Norm(start.Value, 0, n);
-            long to = stop is null ? n : Norm(stop.Value, 0, n);
-            for (long i = from; i < to; i += step)
-            {
-                result.Add(items[(int)i]);
-            }
+            from = start is null ? 0 : Norm(start.Value, 0, n);
+            to = stop is null ? n : Norm(stop.Value, 0, n);
         }
         else
         {
-            long from = start is null ? n - 1 : Norm(start.Value, -1, n - 1);
-            long to = stop is null ? -1 : Norm(stop.Value, -1, n - 1);
-            for (long i = from; i > to; i += step)
+            from = start is null ? n - 1 : Norm(start.Value, -1, n - 1);
+            to = stop is null ? -1 : Norm(stop.Value, -1, n - 1);
+        }
+
+        // A string slices into a string directly (never a list of one-character strings).
+        var text = target as string;
+        var chars = text is null ? null : new StringBuilder();
+        var result = text is null ? new List<object?>() : null;
+        for (long i = from; step > 0 ? i < to : i > to; i += step)
+        {
+            if (chars is not null)
             {
-                result.Add(items[(int)i]);
+                chars.Append(text![(int)i]);
+            }
+            else
+            {
+                result!.Add(((IList)target!)[(int)i]);
             }
         }
 
-        return target is string ? string.Concat(result.Cast<string>()) : result;
+        return chars is not null ? chars.ToString() : result;
     }
 
     private object? Call(CallExpr c)
@@ -567,8 +704,17 @@ internal sealed class JinjaRuntime
                             throw Error(c.Position, "range() step cannot be zero");
                         }
 
-                        var list = new List<object?>();
-                        for (long i = from; step > 0 ? i < to : i > to; i += step)
+                        // Hugging Face's sandbox caps range() at 100,000 items; counted before anything is allocated.
+                        Int128 span = step > 0 ? (Int128)to - from : (Int128)from - to;
+                        Int128 length = span <= 0 ? 0 : ((span - 1) / Int128.Abs(step)) + 1;
+                        if (length > JinjaLimits.MaxRange)
+                        {
+                            throw Error(c.Position, $"range() of {length} items exceeds the limit of {JinjaLimits.MaxRange}");
+                        }
+
+                        var list = new List<object?>((int)length);
+                        int produced = 0;
+                        for (long i = from; produced < (int)length; i += step, produced++)
                         {
                             list.Add(i);
                         }

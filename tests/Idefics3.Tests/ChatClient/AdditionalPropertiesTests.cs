@@ -102,6 +102,16 @@ public sealed class AdditionalPropertiesTests
         Assert.Contains("alpha_handling", error.Message, StringComparison.Ordinal);
     }
 
+    [Theory]
+    [InlineData("1")]
+    [InlineData("0")]
+    [InlineData(" 2 ")]
+    public async Task Enum_valued_options_accept_names_only_not_numbers(string value)
+    {
+        ArgumentException error = await Assert.ThrowsAsync<ArgumentException>(() => Client.GetResponseAsync("Hi", With(ChatClientFixture.Greedy(1), "alpha_handling", value)));
+        Assert.Contains("alpha_handling", error.Message, StringComparison.Ordinal);
+    }
+
     [Fact]
     public async Task Clr_values_work_like_their_json_element_forms()
     {

@@ -17,7 +17,7 @@ public sealed class UriImageReaderTests
     {
         var message = new ChatMessage(ChatRole.User, [new UriContent("https://example.com/cat.png", "image/png"), new TextContent("What is it?")]);
 
-        NotSupportedException error = await Assert.ThrowsAsync<NotSupportedException>(() => _fixture.Client.GetResponseAsync([message]));
+        ImageFetchException error = await Assert.ThrowsAsync<ImageFetchException>(() => _fixture.Client.GetResponseAsync([message]));
 
         Assert.Contains("AllowHttpUris", error.Message, StringComparison.Ordinal);
     }
@@ -30,7 +30,7 @@ public sealed class UriImageReaderTests
         {
             var message = new ChatMessage(ChatRole.User, [new UriContent(new Uri(path), "image/png")]);
 
-            NotSupportedException error = await Assert.ThrowsAsync<NotSupportedException>(() => _fixture.Client.GetResponseAsync([message]));
+            ImageFetchException error = await Assert.ThrowsAsync<ImageFetchException>(() => _fixture.Client.GetResponseAsync([message]));
 
             Assert.Contains("AllowFileUris", error.Message, StringComparison.Ordinal);
         }
@@ -89,14 +89,14 @@ public sealed class UriImageReaderTests
         using var http = new HttpClient(handler);
         using Idefics3ChatClient client = _fixture.NewClient(new Idefics3ChatClientOptions { AllowHttpUris = true, HttpClient = http, MaxImageBytes = 100_000 });
 
-        InvalidDataException error = await Assert.ThrowsAsync<InvalidDataException>(() =>
+        ImageFetchException error = await Assert.ThrowsAsync<ImageFetchException>(() =>
             client.GetResponseAsync([new ChatMessage(ChatRole.User, [new UriContent("http://images.example/big.png", "image/png")])]));
 
         Assert.Contains("100000", error.Message, StringComparison.Ordinal);
     }
 
     [Fact]
-    public async Task Http_downloads_that_outlast_the_time_limit_fail_with_TimeoutException()
+    public async Task Http_downloads_that_outlast_the_time_limit_fail_with_an_ImageFetchException_over_a_TimeoutException()
     {
         var handler = new FakeHandler(async ct =>
         {
@@ -107,18 +107,19 @@ public sealed class UriImageReaderTests
         using Idefics3ChatClient client = _fixture.NewClient(
             new Idefics3ChatClientOptions { AllowHttpUris = true, HttpClient = http, ImageDownloadTimeout = TimeSpan.FromMilliseconds(50) });
 
-        await Assert.ThrowsAsync<TimeoutException>(() =>
+        ImageFetchException error = await Assert.ThrowsAsync<ImageFetchException>(() =>
             client.GetResponseAsync([new ChatMessage(ChatRole.User, [new UriContent("https://slow.example/x.png", "image/png")])]));
+        Assert.IsType<TimeoutException>(error.InnerException);
     }
 
     [Fact]
-    public async Task Http_error_statuses_surface_as_HttpRequestException()
+    public async Task Http_error_statuses_surface_as_ImageFetchException_with_the_status()
     {
         var handler = new FakeHandler(_ => new HttpResponseMessage(HttpStatusCode.NotFound));
         using var http = new HttpClient(handler);
         using Idefics3ChatClient client = _fixture.NewClient(new Idefics3ChatClientOptions { AllowHttpUris = true, HttpClient = http });
 
-        HttpRequestException error = await Assert.ThrowsAsync<HttpRequestException>(() =>
+        ImageFetchException error = await Assert.ThrowsAsync<ImageFetchException>(() =>
             client.GetResponseAsync([new ChatMessage(ChatRole.User, [new UriContent("https://images.example/missing.png", "image/png")])]));
 
         Assert.Equal(HttpStatusCode.NotFound, error.StatusCode);

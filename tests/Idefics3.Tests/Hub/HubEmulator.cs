@@ -23,6 +23,7 @@ internal sealed class HubEmulator : IAsyncDisposable
     private int _interruptsLeft;
     private int _corruptionsLeft;
     private int _failuresLeft;
+    private long _hostileBytesSent;
 
     private HubEmulator()
     {
@@ -48,6 +49,18 @@ internal sealed class HubEmulator : IAsyncDisposable
 
     /// <summary>When true, the CDN ignores Range headers and always answers 200 with the whole file.</summary>
     public bool IgnoreRange { get; set; }
+
+    /// <summary>
+    /// A hostile override: called first for every request with (method, path, stream, cancellation); when it returns
+    /// true the request is answered by it (raw bytes: endless bodies, wrong sizes, redirects, slow drips).
+    /// </summary>
+    public Func<string, string, NetworkStream, CancellationToken, Task<bool>>? Hostile { get; set; }
+
+    /// <summary>Gets the bytes the hostile override wrote (it counts them with <see cref="CountHostileBytes"/>).</summary>
+    public long HostileBytesSent => Interlocked.Read(ref _hostileBytesSent);
+
+    /// <summary>Adds to <see cref="HostileBytesSent"/>.</summary>
+    public void CountHostileBytes(long count) => Interlocked.Add(ref _hostileBytesSent, count);
 
     public static HubEmulator Start() => new();
 
@@ -189,6 +202,11 @@ internal sealed class HubEmulator : IAsyncDisposable
 
     private async Task RespondAsync(NetworkStream stream, Request request, CancellationToken cancellationToken)
     {
+        if (Hostile is { } hostile && await hostile(request.Method, request.Path, stream, cancellationToken))
+        {
+            return;
+        }
+
         string path = request.Path;
         int query = path.IndexOf('?', StringComparison.Ordinal);
         if (query >= 0)

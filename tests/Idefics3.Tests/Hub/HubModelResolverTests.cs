@@ -391,8 +391,8 @@ public sealed class HubModelResolverTests : IAsyncLifetime, IDisposable
             stream.Write(new byte[16]);
         });
 
-        Assert.True(HubModelResolver.IsDiskFull(ex), $"HResult {ex.HResult}: {ex.Message}");
-        Assert.False(HubModelResolver.IsDiskFull(new IOException("other")));
+        Assert.True(HubErrors.IsDiskFull(ex), $"HResult {ex.HResult}: {ex.Message}");
+        Assert.False(HubErrors.IsDiskFull(new IOException("other")));
     }
 
     [Fact]

@@ -1,7 +1,6 @@
 using System.Text.Json;
 using Idefics3.Processing;
-using SixLabors.ImageSharp;
-using SixLabors.ImageSharp.PixelFormats;
+using Idefics3.Tests.Imaging;
 
 namespace Idefics3.Tests.Processing;
 
@@ -82,11 +81,6 @@ public class GenuineSmolVlmPromptTests
         return new PromptMessage(message.GetProperty("role").GetString()!, parts.ToList());
     }
 
-    private static byte[] Png(int width, int height)
-    {
-        using var image = new Image<Rgb24>(width, height, new Rgb24(120, 80, 40));
-        using var buffer = new MemoryStream();
-        image.SaveAsPng(buffer);
-        return buffer.ToArray();
-    }
+    private static byte[] Png(int width, int height) =>
+        TestImages.Png(TestImages.Rgba(width, height, (_, _) => (120, 80, 40, 255)), width, height);
 }

@@ -116,22 +116,10 @@ internal sealed partial class ChatRequestMapper
         if (generation.ResponseFormat is { } format)
         {
             // The model cannot see the grammar: the format is also shown to it, as a system instruction.
-            AppendSystemText(conversation, SchemaInstruction.For(format));
+            SchemaInstruction.AddTo(conversation, format);
         }
 
         return new MappedRequest(conversation, generation, MapProcessing(options));
-    }
-
-    private static void AppendSystemText(List<PromptMessage> conversation, string text)
-    {
-        if (conversation.Count > 0 && conversation[0].Role == "system")
-        {
-            conversation[0] = conversation[0] with { Contents = [.. conversation[0].Contents, new PromptText("\n\n" + text)] };
-        }
-        else
-        {
-            conversation.Insert(0, PromptMessage.FromText("system", text));
-        }
     }
 
     /// <summary>Maps MEAI's response format: JSON with or without a schema; text (or none) keeps the engine options' format.</summary>

@@ -1,6 +1,7 @@
 using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using Idefics3.Processing;
 
 namespace Idefics3.StructuredOutput;
 
@@ -11,6 +12,21 @@ namespace Idefics3.StructuredOutput;
 /// </summary>
 internal static class SchemaInstruction
 {
+    /// <summary>Adds the instruction to a conversation: appended to its leading system message, or as a new one.</summary>
+    public static void AddTo(List<PromptMessage> conversation, JsonResponseFormat format)
+    {
+        ArgumentNullException.ThrowIfNull(conversation);
+        string text = For(format);
+        if (conversation.Count > 0 && conversation[0].Role == "system")
+        {
+            conversation[0] = conversation[0] with { Contents = [.. conversation[0].Contents, new PromptText("\n\n" + text)] };
+        }
+        else
+        {
+            conversation.Insert(0, PromptMessage.FromText("system", text));
+        }
+    }
+
     /// <summary>The instruction text for a format.</summary>
     public static string For(JsonResponseFormat format)
     {

@@ -151,6 +151,8 @@ internal sealed class BenchRunner
         double[] tok = Repeat(s.Repeats, () => Time(() => llama3.Encode(corpus)));
         Record(Invariant($"tokenizer encode ({count} tokens)"), [.. tok.Select(ms => count / ms * 1000)], "tok/s", null, null, higherIsBetter: true);
 
+        await new StructuredOutputBench(_log, (name, values, unit) => Record(name, values, unit, null, null)).RunAsync(engine, s.Repeats, s.DecodeTokens, cancellationToken).ConfigureAwait(false);
+
         double rssGb = PeakRssBytes() / 1e9;
         long weightBytes = Directory.EnumerateFiles(folder, "*.safetensors").Sum(f => new FileInfo(f).Length);
         double budget = (weightBytes / 1e9 * (elementSize == 4 ? 2 : 1)) + (work.KvBytesPerToken(elementSize) * 2048 / 1e9) + 1.5;

@@ -36,14 +36,16 @@ internal sealed class TokenIndex
             }
 
             all.Add((id, b));
-            if (IsPlain(b))
+            MaxTokenBytes = Math.Max(MaxTokenBytes, b.Length);
+            int prefix = PlainPrefixLength(b);
+            if (prefix == b.Length)
             {
                 plain.Add((id, System.Text.Encoding.UTF8.GetCharCount(b)));
                 _allPlain[id >> 6] |= 1UL << (id & 63);
             }
             else
             {
-                other.Add((id, b));
+                other.Add((id, b[prefix..]));
             }
         }
 
@@ -51,7 +53,7 @@ internal sealed class TokenIndex
         _plainByLength = plain.Select(p => p.Id).ToArray();
         _plainLengths = plain.Select(p => p.Length).ToArray();
         Trie = new TokenTrie(all);
-        NonPlainTrie = new TokenTrie(other);
+        StringSuffixTrie = new TokenTrie(other);
     }
 
     /// <summary>Gets the number of token ids the tokenizer defines (logits beyond are always masked).</summary>
@@ -63,8 +65,15 @@ internal sealed class TokenIndex
     /// <summary>Gets the trie of every ordinary token.</summary>
     public TokenTrie Trie { get; }
 
-    /// <summary>Gets the trie of the ordinary tokens that are not plain string content.</summary>
-    public TokenTrie NonPlainTrie { get; }
+    /// <summary>
+    /// Gets the trie of what follows the plain prefix of every token that is not plain string content (for example
+    /// <c>":</c> of <c>name":</c>). Inside a string with room for any whole token, such a token is allowed exactly when
+    /// its suffix is: its plain prefix only adds characters.
+    /// </summary>
+    public TokenTrie StringSuffixTrie { get; }
+
+    /// <summary>Gets the length in bytes of the longest ordinary token.</summary>
+    public int MaxTokenBytes { get; }
 
     /// <summary>Gets how long building the index took.</summary>
     public TimeSpan BuildTime { get; }
@@ -143,19 +152,42 @@ internal sealed class TokenIndex
     }
 
     /// <summary>
-    /// True when a token is plain string content: valid, complete UTF-8 with no control character, quote or backslash.
-    /// Inside a string such a token only adds characters, so whether it is allowed depends on the length left only.
+    /// The length of a token's plain prefix: whole, valid UTF-8 characters without control characters, quote or
+    /// backslash. A token whose prefix is all of it is plain string content: inside a string it only adds characters,
+    /// so whether it is allowed depends on the length left only.
     /// </summary>
-    private static bool IsPlain(byte[] bytes)
+    private static int PlainPrefixLength(byte[] bytes)
     {
-        foreach (byte b in bytes)
+        int i = 0;
+        while (i < bytes.Length)
         {
-            if (b < 0x20 || b == '"' || b == '\\')
+            byte b = bytes[i];
+            if (b < 0x80)
             {
-                return false;
+                if (b < 0x20 || b == '"' || b == '\\')
+                {
+                    return i;
+                }
+
+                i++;
+                continue;
             }
+
+            int length = b switch
+            {
+                >= 0xC2 and <= 0xDF => 2,
+                >= 0xE0 and <= 0xEF => 3,
+                >= 0xF0 and <= 0xF4 => 4,
+                _ => 0,
+            };
+            if (length == 0 || i + length > bytes.Length || !Utf8.IsValid(bytes.AsSpan(i, length)))
+            {
+                return i;
+            }
+
+            i += length;
         }
 
-        return Utf8.IsValid(bytes);
+        return i;
     }
 }

@@ -3,8 +3,8 @@ namespace Idefics3.StructuredOutput;
 /// <summary>
 /// Computes the set of tokens a matcher state allows: a depth-first walk of the token trie that advances the matcher
 /// one byte per trie edge (keeping one state per depth, so nothing is undone) and skips a whole subtree as soon as a
-/// byte is rejected; inside plain string content the plain tokens are added wholesale and only the other tokens are
-/// walked. Reusable per request: it owns the scratch buffers.
+/// byte is rejected; inside plain string content the plain tokens are added wholesale and only the suffixes of the
+/// other tokens are walked. Reusable per request: it owns the scratch buffers.
 /// </summary>
 internal sealed class TokenMask
 {
@@ -35,15 +35,17 @@ internal sealed class TokenMask
     {
         Array.Clear(Bits);
         int count = 0;
-        if (ByteMatcher.IsPlainStringContent(state, out int capacity))
+        if (ByteMatcher.IsPlainStringContent(state, out int capacity) && capacity >= _index.MaxTokenBytes)
         {
+            // Inside a string with room for any token: plain tokens are allowed wholesale, and any other token exactly
+            // when what follows its plain prefix is (that prefix only adds characters, which the room allows).
             if (maxCloseBytes is null || ByteMatcher.BytesToClose(state) <= maxCloseBytes)
             {
                 _index.MarkPlain(Bits, capacity);
                 count += _index.PlainCount; // an upper bound is enough: callers only test for zero
             }
 
-            return count + Walk(_index.NonPlainTrie, state, maxCloseBytes);
+            return count + Walk(_index.StringSuffixTrie, state, maxCloseBytes);
         }
 
         return Walk(_index.Trie, state, maxCloseBytes);

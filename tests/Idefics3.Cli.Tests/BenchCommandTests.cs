@@ -9,7 +9,8 @@ public sealed class BenchCommandTests
     public async Task Bench_on_the_tiny_model_measures_every_step_and_writes_json()
     {
         CliResult result = await CliRunner.RunAsync(
-            ["bench", "--model", CliRunner.TinyModel, "--dtype", "float32", "--repeat", "1", "--decode-tokens", "3", "--json", "-"]);
+            ["bench", "--model", CliRunner.TinyModel, "--dtype", "float32", "--repeat", "1", "--decode-tokens", "3", "--json", "-"],
+            timeout: TimeSpan.FromSeconds(240));
 
         Assert.True(result.ExitCode == 0, result.ToString());
         using JsonDocument json = JsonDocument.Parse(result.Stdout);

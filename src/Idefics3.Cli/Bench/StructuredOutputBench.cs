@@ -59,7 +59,8 @@ internal sealed class StructuredOutputBench
         var masks = new List<double>();
         var rng = new Random(1234);
         var logits = new float[index.VocabularySize];
-        for (int doc = -1; doc < 12; doc++) // document -1 warms up (JIT) and is not counted
+        int documents = 4 * repeats;
+        for (int doc = -1; doc < documents; doc++) // document -1 warms up (JIT) and is not counted
         {
             var constraint = new JsonTokenConstraint(matcher, index);
             for (int step = 0; step < 400 && !constraint.MustEnd; step++)

@@ -12,6 +12,7 @@ namespace Idefics3.SemanticKernel;
 /// </summary>
 public sealed class Idefics3ChatCompletionService : IChatCompletionService
 {
+    private const string ResponseFormatKey = "response_format";
     private readonly IChatCompletionService _bridge;
 
     /// <summary>Initializes a new instance of the <see cref="Idefics3ChatCompletionService"/> class.</summary>
@@ -51,6 +52,30 @@ public sealed class Idefics3ChatCompletionService : IChatCompletionService
         return _bridge.GetStreamingChatMessageContentsAsync(chatHistory, Normalize(executionSettings), kernel, cancellationToken);
     }
 
-    private static PromptExecutionSettings? Normalize(PromptExecutionSettings? settings) =>
-        settings is null or Idefics3PromptExecutionSettings ? settings : Idefics3PromptExecutionSettings.FromExecutionSettings(settings);
+    private static Idefics3PromptExecutionSettings? Normalize(PromptExecutionSettings? settings)
+    {
+        if (settings is null)
+        {
+            return null;
+        }
+
+        Idefics3PromptExecutionSettings own = Idefics3PromptExecutionSettings.FromExecutionSettings(settings);
+        object? format = own.ResponseFormat;
+        if (format is null && own.ExtensionData?.TryGetValue(ResponseFormatKey, out object? extra) == true)
+        {
+            format = extra;
+        }
+
+        if (format is null)
+        {
+            return own;
+        }
+
+        // Semantic Kernel's bridge reads response_format from the extension data, in a few forms only: convert to one.
+        var copy = (Idefics3PromptExecutionSettings)own.Clone();
+        copy.ResponseFormat = null;
+        copy.ExtensionData ??= new Dictionary<string, object>();
+        copy.ExtensionData[ResponseFormatKey] = ResponseFormatSetting.ToBridgeValue(format);
+        return copy;
+    }
 }

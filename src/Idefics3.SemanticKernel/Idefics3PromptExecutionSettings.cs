@@ -27,6 +27,7 @@ public sealed class Idefics3PromptExecutionSettings : PromptExecutionSettings
     private bool? _logprobs;
     private int? _topLogprobs;
     private string? _chatSystemPrompt;
+    private object? _responseFormat;
 
     /// <summary>Gets or sets the sampling temperature; 0 selects greedy decoding.</summary>
     [JsonPropertyName("temperature")]
@@ -103,6 +104,16 @@ public sealed class Idefics3PromptExecutionSettings : PromptExecutionSettings
     [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
     public string? ChatSystemPrompt { get => _chatSystemPrompt; set => Set(ref _chatSystemPrompt, value); }
 
+    /// <summary>
+    /// Gets or sets the response format, as Semantic Kernel's connectors accept it: <c>"json_object"</c> (any JSON
+    /// object), <c>"text"</c>, a JSON schema (a <see cref="JsonElement"/> or its text, also OpenAI's
+    /// <c>{"type":"json_schema","json_schema":{"schema":...}}</c>), a <see cref="Type"/> (its schema is generated) or a
+    /// Microsoft.Extensions.AI <c>ChatResponseFormat</c>. Decoding is then constrained to valid JSON of that format.
+    /// Not serialised (a Type has no JSON form); a <c>response_format</c> entry in <see cref="PromptExecutionSettings.ExtensionData"/> works too.
+    /// </summary>
+    [JsonIgnore]
+    public object? ResponseFormat { get => _responseFormat; set => Set(ref _responseFormat, value); }
+
     /// <summary>Converts any execution settings to <see cref="Idefics3PromptExecutionSettings"/> (JSON round trip).</summary>
     /// <param name="settings">The settings, possibly of another connector's type; null gives defaults.</param>
     /// <returns>The settings as this type.</returns>
@@ -151,6 +162,7 @@ public sealed class Idefics3PromptExecutionSettings : PromptExecutionSettings
             Logprobs = Logprobs,
             TopLogprobs = TopLogprobs,
             ChatSystemPrompt = ChatSystemPrompt,
+            ResponseFormat = ResponseFormat,
         };
 
     private void Set<T>(ref T field, T value)

@@ -25,6 +25,11 @@ public sealed class BenchCommandTests
             Assert.Contains(names, n => n.StartsWith(expected, StringComparison.Ordinal));
         }
 
+        foreach (string expected in new[] { "structured output: invoice schema compile", "structured output: smolvlm index build", "structured output: llama3 index build", "structured output: smolvlm cost per token p99", "structured output: llama3 cost per token p50", "decode with JSON constraint", "decode without constraint" })
+        {
+            Assert.Contains(names, n => n.StartsWith(expected, StringComparison.Ordinal));
+        }
+
         Assert.Contains(names, n => n == "preprocess 4000x3000 JPEG -> 13 frames");
         Assert.Contains(names, n => n == "preprocess 4000x4000 JPEG -> 17 frames");
         Assert.Contains("measurement", result.Stderr, StringComparison.Ordinal); // the table goes to stderr with --json -

@@ -149,6 +149,8 @@ internal sealed class BenchRunner
             Record(rate.Name, rate.TokensPerSecond, "tok/s", null, null, higherIsBetter: true);
         }
 
+        await new StructuredOutputBench(_log, (name, values, unit) => Record(name, values, unit, null, null)).RunAsync(engine, s.Repeats, s.DecodeTokens, cancellationToken).ConfigureAwait(false);
+
         double rssGb = PeakRssBytes() / 1e9;
         long weightBytes = Directory.EnumerateFiles(folder, "*.safetensors").Sum(f => new FileInfo(f).Length);
         double budget = (weightBytes / 1e9 * (elementSize == 4 ? 2 : 1)) + (work.KvBytesPerToken(elementSize) * 2048 / 1e9) + 1.5;

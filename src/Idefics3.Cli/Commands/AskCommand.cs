@@ -34,12 +34,14 @@ internal static class AskCommand
         }.InRange(0, GenerationDefaults.MaxTopLogProbs);
 
         var arguments = new GenerationArguments();
+        var format = new ResponseFormatArguments();
         var command = new Command("ask", "Ask one question (optionally about images) and print the answer as it is generated.");
         command.Arguments.Add(prompt);
         command.Options.Add(images);
         arguments.AddTo(command);
         command.Options.Add(logprobs);
         command.Options.Add(json);
+        format.AddTo(command);
         command.SetAction(async (parse, cancellationToken) =>
         {
             string text = parse.GetValue(prompt) ?? string.Empty;
@@ -59,7 +61,7 @@ internal static class AskCommand
                 throw new UsageException("--logprobs is reported in the JSON output: add --json.");
             }
 
-            GenerationOptions generation = arguments.GenerationOptions(parse, topLogProbs);
+            GenerationOptions generation = arguments.GenerationOptions(parse, topLogProbs) with { ResponseFormat = format.Read(parse) };
             ProcessorOptions? processing = arguments.ProcessorOptions(parse);
 
             // Read the images before loading the model: a missing file or a bad URL fails at once.
@@ -74,6 +76,11 @@ internal static class AskCommand
 
             contents.Add(new PromptText(text));
             List<PromptMessage> conversation = arguments.StartConversation(parse);
+            if (generation.ResponseFormat is { } responseFormat)
+            {
+                Idefics3.StructuredOutput.SchemaInstruction.AddTo(conversation, responseFormat);
+            }
+
             conversation.Add(new PromptMessage("user", contents));
 
             bool quiet = parse.GetValue(GlobalOptions.Quiet);

@@ -2,6 +2,7 @@ using System.Collections.Concurrent;
 using Idefics3.Generation;
 using Idefics3.Imaging;
 using Idefics3.Processing;
+using Idefics3.StructuredOutput;
 using Microsoft.Extensions.AI;
 using Microsoft.Extensions.Logging;
 
@@ -111,8 +112,23 @@ internal sealed partial class ChatRequestMapper
             throw new ArgumentException("The request has no message with content the model can read.", nameof(messages));
         }
 
-        return new MappedRequest(conversation, MapGeneration(client, options), MapProcessing(options));
+        GenerationOptions generation = MapGeneration(client, options);
+        if (generation.ResponseFormat is { } format)
+        {
+            // The model cannot see the grammar: the format is also shown to it, as a system instruction.
+            SchemaInstruction.AddTo(conversation, format);
+        }
+
+        return new MappedRequest(conversation, generation, MapProcessing(options));
     }
+
+    /// <summary>Maps MEAI's response format: JSON with or without a schema; text (or none) keeps the engine options' format.</summary>
+    private static JsonResponseFormat? MapResponseFormat(ChatResponseFormat? format, JsonResponseFormat? fallback) => format switch
+    {
+        ChatResponseFormatJson { Schema: { } schema } json => JsonResponseFormat.ForSchema(schema, json.SchemaName, json.SchemaDescription),
+        ChatResponseFormatJson => JsonResponseFormat.AnyObject,
+        _ => fallback,
+    };
 
     private static string? MapRole(ChatRole role)
     {
@@ -183,11 +199,6 @@ internal sealed partial class ChatRequestMapper
                 $"Tool calling is not supported by this client yet; the request offers {options.Tools.Count} tool(s). Remove the tools or set ToolMode to None.");
         }
 
-        if (options.ResponseFormat is ChatResponseFormatJson)
-        {
-            throw new NotSupportedException("Structured (JSON) output is not supported by this client yet; use ChatResponseFormat.Text.");
-        }
-
         if (!string.IsNullOrEmpty(options.ConversationId))
         {
             throw new NotSupportedException(
@@ -240,6 +251,7 @@ internal sealed partial class ChatRequestMapper
             MinP = (float?)AdditionalPropertyReader.GetDouble(extra, MinPKey) ?? generation.MinP,
             LogProbs = AdditionalPropertyReader.GetBoolean(extra, LogProbsKey) ?? (topLogProbs > 0 || generation.LogProbs),
             TopLogProbs = topLogProbs ?? generation.TopLogProbs,
+            ResponseFormat = MapResponseFormat(options.ResponseFormat, generation.ResponseFormat),
         };
     }
 

@@ -67,7 +67,7 @@ public sealed class Idefics3ChatClient : IChatClient
             MessageId = NewId("msg"),
             CreatedAt = created,
             RawRepresentation = result,
-            AdditionalProperties = Extras(result.Timings, result.LogProbs, result.Seed, result.StopSequence),
+            AdditionalProperties = Extras(result.Timings, result.LogProbs, result.Seed, result.StopSequence, result.ConstraintSatisfied),
         };
         var response = new ChatResponse(message)
         {
@@ -77,7 +77,7 @@ public sealed class Idefics3ChatClient : IChatClient
             FinishReason = MapFinish(result.FinishReason),
             Usage = MapUsage(result.Usage),
             RawRepresentation = result,
-            AdditionalProperties = Extras(result.Timings, result.LogProbs, result.Seed, result.StopSequence),
+            AdditionalProperties = Extras(result.Timings, result.LogProbs, result.Seed, result.StopSequence, result.ConstraintSatisfied),
         };
         return response;
     }
@@ -111,7 +111,7 @@ public sealed class Idefics3ChatClient : IChatClient
                 cancellationToken.ThrowIfCancellationRequested();
                 UsageDetails usage = MapUsage(update.Usage!);
                 contents.Add(new UsageContent(usage));
-                AdditionalPropertiesDictionary extras = Extras(update.Timings!, request.Generation.LogProbs ? logProbs : null, update.Seed ?? 0, update.StopSequence);
+                AdditionalPropertiesDictionary extras = Extras(update.Timings!, request.Generation.LogProbs ? logProbs : null, update.Seed ?? 0, update.StopSequence, update.ConstraintSatisfied);
                 yield return new ChatResponseUpdate(ChatRole.Assistant, contents)
                 {
                     ResponseId = responseId,
@@ -204,7 +204,7 @@ public sealed class Idefics3ChatClient : IChatClient
         },
     };
 
-    private static AdditionalPropertiesDictionary Extras(GenerationTimings timings, IReadOnlyList<TokenLogProb>? logProbs, long seed, string? stopSequence)
+    private static AdditionalPropertiesDictionary Extras(GenerationTimings timings, IReadOnlyList<TokenLogProb>? logProbs, long seed, string? stopSequence, bool? constraintSatisfied)
     {
         var extras = new AdditionalPropertiesDictionary
         {
@@ -219,6 +219,12 @@ public sealed class Idefics3ChatClient : IChatClient
         if (stopSequence is not null)
         {
             extras["stop_sequence"] = stopSequence;
+        }
+
+        if (constraintSatisfied is bool complete)
+        {
+            // Structured output: false when the token budget ran out before the JSON document was complete.
+            extras["json_complete"] = complete;
         }
 
         return extras;

@@ -7,6 +7,7 @@ using Idefics3.Generation;
 using Idefics3.Modeling;
 using Idefics3.Processing;
 using Idefics3.Runtime;
+using Idefics3.StructuredOutput;
 using Idefics3.Tokenization;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
@@ -25,6 +26,7 @@ public sealed partial class Idefics3Engine : IDisposable, IAsyncDisposable
     private readonly RequestScheduler _scheduler;
     private readonly DecodeServices _services;
     private readonly HashSet<int> _endOfSequence;
+    private readonly StructuredOutputResources _structuredOutput;
     private readonly ILogger _logger;
     private readonly CancellationTokenSource _shutdown = new();
     private readonly Lock _lifetime = new();
@@ -63,6 +65,8 @@ public sealed partial class Idefics3Engine : IDisposable, IAsyncDisposable
             network.Config.ImageTokenId,
             options.PrefillChunkTokens,
             logger);
+
+        _structuredOutput = new StructuredOutputResources(Tokenizer, _endOfSequence);
     }
 
     /// <summary>Gets the folder the model was loaded from.</summary>
@@ -399,7 +403,7 @@ public sealed partial class Idefics3Engine : IDisposable, IAsyncDisposable
         ProcessorOptions options = processing ?? new ProcessorOptions();
         ProcessedPrompt processed = Processor.Process(conversation, options);
         int[] ids = Array.ConvertAll(processed.InputIds, static id => checked((int)id));
-        ITokenConstraint? constraint = RequestConstraints.Create(generation, Tokenizer);
+        ITokenConstraint? constraint = RequestConstraints.Create(generation, _structuredOutput);
         if (processed.PixelValues is null || processed.PixelValuesShape is null)
         {
             return new PreparedPrompt { InputIds = ids, Images = [], Constraint = constraint };

@@ -242,6 +242,14 @@ public sealed record GenerationOptions
     }
 
     /// <summary>
+    /// Gets the JSON format the output must follow (a schema, or any JSON object), or <see langword="null"/> for free
+    /// text. Decoding is then constrained so that the output is always a JSON document of that format; when
+    /// <see cref="MaxNewTokens"/> runs out first the result's finish reason is Length and its
+    /// <c>ConstraintSatisfied</c> is false. Stop sequences do not apply to constrained output.
+    /// </summary>
+    public StructuredOutput.JsonResponseFormat? ResponseFormat { get; init; }
+
+    /// <summary>
     /// Gets a value indicating whether the log-probability of each generated token is reported (OpenAI semantics:
     /// computed from the model's raw logits, before penalties and temperature; see <see cref="TokenLogProb"/>).
     /// </summary>

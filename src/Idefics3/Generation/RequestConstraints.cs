@@ -1,4 +1,4 @@
-using Idefics3.Tokenization;
+using Idefics3.StructuredOutput;
 
 namespace Idefics3.Generation;
 
@@ -10,12 +10,13 @@ internal static class RequestConstraints
 {
     /// <summary>Creates the constraint the request's options ask for, or null when decoding is unconstrained.</summary>
     /// <param name="options">The request's generation options.</param>
-    /// <param name="tokenizer">The model's tokenizer (a constraint maps token ids to text).</param>
+    /// <param name="resources">The model's shared constraint resources (token index, compiled grammars).</param>
     /// <returns>A fresh constraint for this request, or null.</returns>
-    public static ITokenConstraint? Create(GenerationOptions options, HuggingFaceTokenizer tokenizer)
+    /// <exception cref="StructuredOutputSchemaException">The response format's schema cannot be used.</exception>
+    public static ITokenConstraint? Create(GenerationOptions options, StructuredOutputResources resources)
     {
         ArgumentNullException.ThrowIfNull(options);
-        ArgumentNullException.ThrowIfNull(tokenizer);
-        return null;
+        ArgumentNullException.ThrowIfNull(resources);
+        return options.ResponseFormat is { } format ? resources.CreateConstraint(format) : null;
     }
 }

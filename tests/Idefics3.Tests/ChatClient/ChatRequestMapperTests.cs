@@ -142,15 +142,26 @@ public sealed class ChatRequestMapperTests
     }
 
     [Fact]
-    public async Task Json_response_formats_are_refused()
+    public async Task Json_response_formats_constrain_the_output_and_are_shown_to_the_model_as_a_system_instruction()
     {
-        await Assert.ThrowsAsync<NotSupportedException>(() => Client.GetResponseAsync("Hi", new ChatOptions { ResponseFormat = ChatResponseFormat.Json }));
-        await Assert.ThrowsAsync<NotSupportedException>(async () =>
-        {
-            await foreach (ChatResponseUpdate unused in Client.GetStreamingResponseAsync("Hi", new ChatOptions { ResponseFormat = ChatResponseFormat.ForJsonSchema(JsonDocument.Parse("{\"type\":\"object\"}").RootElement) }))
-            {
-            }
-        });
+        ChatResponse anyObject = await Client.GetResponseAsync("Hi", new ChatOptions { MaxOutputTokens = 2, ResponseFormat = ChatResponseFormat.Json });
+        GenerationResult raw = ChatClientFixture.Raw(anyObject);
+        Assert.NotNull(raw.ConstraintSatisfied);
+        Assert.Equal(
+            _fixture.ExpectedInputIds([PromptMessage.FromText("system", "Answer with a single JSON object and nothing else."), PromptMessage.FromText("user", "Hi")]),
+            raw.InputIds);
+
+        using JsonDocument schema = JsonDocument.Parse("""{"$schema":"https://json-schema.org/draft/2020-12/schema","type":"object","properties":{"a":{"type":"integer"}}}""");
+        var options = new ChatOptions { MaxOutputTokens = 2, Instructions = "Be brief.", ResponseFormat = ChatResponseFormat.ForJsonSchema(schema.RootElement, "Thing", "A thing") };
+        ChatResponse withSchema = await Client.GetResponseAsync("Hi", options);
+        string instruction = "Answer with a single JSON value and nothing else, a \"Thing\" (A thing), that matches this JSON schema: {\"type\":\"object\",\"properties\":{\"a\":{\"type\":\"integer\"}}}";
+        Assert.Equal(
+            _fixture.ExpectedInputIds([new PromptMessage("system", [new PromptText("Be brief."), new PromptText("\n\n" + instruction)]), PromptMessage.FromText("user", "Hi")]),
+            ChatClientFixture.Raw(withSchema).InputIds);
+        Assert.Matches("^(?s)[ \\n]?(\\{.*)?$", withSchema.Text); // at most one space or newline before the object
+
+        ChatResponse text = await Client.GetResponseAsync("Hi", new ChatOptions { MaxOutputTokens = 2, ResponseFormat = ChatResponseFormat.Text });
+        Assert.Null(ChatClientFixture.Raw(text).ConstraintSatisfied);
     }
 
     [Fact]

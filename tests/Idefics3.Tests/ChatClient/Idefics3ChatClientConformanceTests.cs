@@ -12,7 +12,6 @@ namespace Idefics3.Tests.ChatClient;
 public sealed class Idefics3ChatClientConformanceTests
 {
     private const string ToolCallingSkip = "Future work: prompt-based tool calling (FunctionCallContent / FinishReason.ToolCalls) is not implemented; requests with tools throw NotSupportedException.";
-    private const string StructuredOutputSkip = "Future work: JSON-constrained decoding for ChatResponseFormat.Json / ForJsonSchema is not implemented; such requests throw NotSupportedException.";
     private const string ReducerSkip = "Future work: the summarizing-reducer intents need a model that can summarise; the tiny random model cannot, and the function-call variant needs tool calling.";
     private readonly ChatClientFixture _fixture;
 
@@ -417,17 +416,10 @@ public sealed class Idefics3ChatClientConformanceTests
     {
     }
 
-    [Theory(Skip = StructuredOutputSkip)]
-    [InlineData("GetResponseAsync_StructuredOutput")]
-    [InlineData("GetResponseAsync_StructuredOutputArray")]
-    [InlineData("GetResponseAsync_StructuredOutputInteger")]
-    [InlineData("GetResponseAsync_StructuredOutputString")]
-    [InlineData("GetResponseAsync_StructuredOutputBool_True")]
-    [InlineData("GetResponseAsync_StructuredOutputBool_False")]
-    [InlineData("GetResponseAsync_StructuredOutputEnum")]
-    [InlineData("GetResponseAsync_StructuredOutput_WithFunctions")]
-    [InlineData("GetResponseAsync_StructuredOutput_NonNative")]
-    public void StructuredOutput(string intent) => Assert.NotNull(intent);
+    [Fact(Skip = "Needs tool calling (issue 15): requests with tools throw NotSupportedException until then.")]
+    public void GetResponseAsync_StructuredOutput_WithFunctions()
+    {
+    }
 
     [Theory(Skip = ReducerSkip)]
     [InlineData("SummarizingChatReducer_PreservesConversationContext")]

@@ -1,0 +1,193 @@
+using System.Diagnostics;
+using System.Text.Unicode;
+using Idefics3.Tokenization;
+
+namespace Idefics3.StructuredOutput;
+
+/// <summary>
+/// Everything the constraint needs to know about a vocabulary, built once per loaded model and shared by every
+/// request: the bytes of each token (byte-level BPE alphabet mapped back to bytes), a flat trie of all ordinary tokens,
+/// and for the string-content fast path the set of "plain" tokens (valid UTF-8 without quote, backslash or control
+/// characters, allowed wholesale inside a string) plus a second trie of the other tokens. Added/special tokens and
+/// end tokens are kept out of the tries; end tokens are governed by the constraint; ids past the tokenizer's size
+/// are always masked.
+/// </summary>
+internal sealed class TokenIndex
+{
+    private readonly byte[]?[] _bytes;
+    private readonly int[] _plainByLength;   // plain token ids, sorted by UTF-16 length
+    private readonly int[] _plainLengths;    // their UTF-16 lengths, ascending
+    private readonly ulong[] _allPlain;      // bit set of every plain token
+
+    private TokenIndex(byte[]?[] bytes, int[] endIds, TimeSpan buildTime)
+    {
+        _bytes = bytes;
+        EndTokenIds = endIds;
+        BuildTime = buildTime;
+        var all = new List<(int, byte[])>();
+        var other = new List<(int, byte[])>();
+        var plain = new List<(int Id, int Length)>();
+        _allPlain = new ulong[(bytes.Length + 63) / 64];
+        for (int id = 0; id < bytes.Length; id++)
+        {
+            if (bytes[id] is not { } b)
+            {
+                continue;
+            }
+
+            all.Add((id, b));
+            MaxTokenBytes = Math.Max(MaxTokenBytes, b.Length);
+            int prefix = PlainPrefixLength(b);
+            if (prefix == b.Length)
+            {
+                plain.Add((id, System.Text.Encoding.UTF8.GetCharCount(b)));
+                _allPlain[id >> 6] |= 1UL << (id & 63);
+            }
+            else
+            {
+                other.Add((id, b[prefix..]));
+            }
+        }
+
+        plain.Sort((x, y) => x.Length != y.Length ? x.Length.CompareTo(y.Length) : x.Id.CompareTo(y.Id));
+        _plainByLength = plain.Select(p => p.Id).ToArray();
+        _plainLengths = plain.Select(p => p.Length).ToArray();
+        Trie = new TokenTrie(all);
+        StringSuffixTrie = new TokenTrie(other);
+    }
+
+    /// <summary>Gets the number of token ids the tokenizer defines (logits beyond are always masked).</summary>
+    public int VocabularySize => _bytes.Length;
+
+    /// <summary>Gets the end-of-sequence ids.</summary>
+    public IReadOnlyList<int> EndTokenIds { get; }
+
+    /// <summary>Gets the trie of every ordinary token.</summary>
+    public TokenTrie Trie { get; }
+
+    /// <summary>
+    /// Gets the trie of what follows the plain prefix of every token that is not plain string content (for example
+    /// <c>":</c> of <c>name":</c>). Inside a string with room for any whole token, such a token is allowed exactly when
+    /// its suffix is: its plain prefix only adds characters.
+    /// </summary>
+    public TokenTrie StringSuffixTrie { get; }
+
+    /// <summary>Gets the length in bytes of the longest ordinary token.</summary>
+    public int MaxTokenBytes { get; }
+
+    /// <summary>Gets how long building the index took.</summary>
+    public TimeSpan BuildTime { get; }
+
+    /// <summary>Gets the number of plain string-content tokens.</summary>
+    public int PlainCount => _plainByLength.Length;
+
+    /// <summary>Builds the index of a tokenizer's vocabulary.</summary>
+    /// <param name="tokenizer">The tokenizer.</param>
+    /// <param name="endTokenIds">The ids that end generation (generation config and model config).</param>
+    public static TokenIndex Build(HuggingFaceTokenizer tokenizer, IEnumerable<int> endTokenIds)
+    {
+        ArgumentNullException.ThrowIfNull(tokenizer);
+        ArgumentNullException.ThrowIfNull(endTokenIds);
+        var watch = Stopwatch.StartNew();
+        int[] ends = endTokenIds.Distinct().Where(id => id >= 0).ToArray();
+        var excluded = new HashSet<int>(tokenizer.SpecialTokenIds);
+        excluded.UnionWith(tokenizer.AddedTokens.Select(t => t.Id));
+        excluded.UnionWith(ends);
+        var bytes = new byte[]?[tokenizer.VocabularySize];
+        var buffer = new List<byte>(64);
+        for (int id = 0; id < bytes.Length; id++)
+        {
+            if (excluded.Contains(id) || tokenizer.IdToToken(id) is not { } token)
+            {
+                continue;
+            }
+
+            buffer.Clear();
+            ByteLevelAlphabet.AppendTokenBytes(token, buffer);
+            if (buffer.Count > 0)
+            {
+                bytes[id] = [.. buffer];
+            }
+        }
+
+        return new TokenIndex(bytes, ends, watch.Elapsed);
+    }
+
+    /// <summary>Builds an index from explicit token bytes (tests): null entries are excluded tokens.</summary>
+    internal static TokenIndex FromBytes(byte[]?[] bytes, IEnumerable<int> endTokenIds)
+    {
+        var watch = Stopwatch.StartNew();
+        return new TokenIndex([.. bytes], [.. endTokenIds], watch.Elapsed);
+    }
+
+    /// <summary>The bytes of a token, or null for excluded ids (special, added, end, unknown).</summary>
+    public byte[]? BytesOf(int id) => (uint)id < (uint)_bytes.Length ? _bytes[id] : null;
+
+    /// <summary>True when <paramref name="id"/> is an end-of-sequence id.</summary>
+    public bool IsEnd(int id) => Array.IndexOf((int[])EndTokenIds, id) >= 0;
+
+    /// <summary>Sets in <paramref name="bits"/> every plain token of at most <paramref name="maxLength"/> UTF-16 units.</summary>
+    public void MarkPlain(ulong[] bits, int maxLength)
+    {
+        if (_plainLengths.Length == 0 || maxLength <= 0)
+        {
+            return;
+        }
+
+        if (maxLength >= _plainLengths[^1])
+        {
+            for (int i = 0; i < _allPlain.Length; i++)
+            {
+                bits[i] |= _allPlain[i];
+            }
+
+            return;
+        }
+
+        for (int i = 0; i < _plainByLength.Length && _plainLengths[i] <= maxLength; i++)
+        {
+            int id = _plainByLength[i];
+            bits[id >> 6] |= 1UL << (id & 63);
+        }
+    }
+
+    /// <summary>
+    /// The length of a token's plain prefix: whole, valid UTF-8 characters without control characters, quote or
+    /// backslash. A token whose prefix is all of it is plain string content: inside a string it only adds characters,
+    /// so whether it is allowed depends on the length left only.
+    /// </summary>
+    private static int PlainPrefixLength(byte[] bytes)
+    {
+        int i = 0;
+        while (i < bytes.Length)
+        {
+            byte b = bytes[i];
+            if (b < 0x80)
+            {
+                if (b < 0x20 || b == '"' || b == '\\')
+                {
+                    return i;
+                }
+
+                i++;
+                continue;
+            }
+
+            int length = b switch
+            {
+                >= 0xC2 and <= 0xDF => 2,
+                >= 0xE0 and <= 0xEF => 3,
+                >= 0xF0 and <= 0xF4 => 4,
+                _ => 0,
+            };
+            if (length == 0 || i + length > bytes.Length || !Utf8.IsValid(bytes.AsSpan(i, length)))
+            {
+                return i;
+            }
+
+            i += length;
+        }
+
+        return i;
+    }
+}

@@ -82,7 +82,7 @@ internal sealed class BenchRunner
         // Vision tower + connector on one tile.
         int tile = engine.Config.Vision.ImageSize;
         double[] vision;
-        using (var pixels = torch.rand([1, 3, tile, tile]) * 2 - 1)
+        using (var pixels = RandomPixels(tile))
         {
             engine.Network.EncodeImages(pixels, null, cancellationToken).Dispose();
             vision = Repeat(s.Repeats, () => Time(() => engine.Network.EncodeImages(pixels, null, cancellationToken).Dispose()));
@@ -184,6 +184,15 @@ internal sealed class BenchRunner
     private static string StateOf(double smallGemvMs) => smallGemvMs < 2 ? "fast" : "slow";
 
     private static double Percent(double flops, double milliseconds, double peakGflops) => flops / (milliseconds / 1000) / (peakGflops * 1e9) * 100;
+
+    /// <summary>Uniform pixels in [-1, 1) [1, 3, tile, tile]; the scalars are held for the calls (never left to the finalizer).</summary>
+    private static Tensor RandomPixels(int tile)
+    {
+        using var scope = torch.NewDisposeScope();
+        using Scalar two = 2.0.ToScalar();
+        using Scalar one = 1.0.ToScalar();
+        return torch.rand([1, 3, tile, tile]).mul(two).sub(one).MoveToOuterDisposeScope();
+    }
 
     private static double Time(Action action)
     {

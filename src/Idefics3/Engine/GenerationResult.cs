@@ -31,4 +31,10 @@ public sealed record GenerationResult
 
     /// <summary>Gets the seed the sampler used.</summary>
     public long Seed { get; init; }
+
+    /// <summary>
+    /// Gets whether a constrained output (structured output, tool calls) is complete under its constraint: false when the
+    /// token budget ran out first (finish reason <see cref="Generation.FinishReason.Length"/>); null for unconstrained requests.
+    /// </summary>
+    public bool? ConstraintSatisfied { get; init; }
 }

@@ -14,14 +14,16 @@ namespace Idefics3.Engine;
 internal sealed class GenerationSession
 {
     private readonly Idefics3Engine _engine;
+    private readonly IModelRunner _runner;
     private readonly PreparedPrompt _prompt;
     private readonly GenerationOptions _options;
     private readonly int _maxNewTokens;
     private readonly double _queueMilliseconds;
 
-    public GenerationSession(Idefics3Engine engine, PreparedPrompt prompt, GenerationOptions options, int maxNewTokens, double queueMilliseconds)
+    public GenerationSession(Idefics3Engine engine, IModelRunner runner, PreparedPrompt prompt, GenerationOptions options, int maxNewTokens, double queueMilliseconds)
     {
         _engine = engine;
+        _runner = runner;
         _prompt = prompt;
         _options = options;
         _maxNewTokens = maxNewTokens;
@@ -81,7 +83,7 @@ internal sealed class GenerationSession
 
             // 2. Reuse the KV cache of an earlier request whose tokens (images by content) start this prompt.
             int capacity = ids.Length + _maxNewTokens;
-            cache = model.CreateCache(1, capacity);
+            cache = _runner.CreateCache(capacity);
             TokenPrefix promptKey = _engine.PrefixKey(ids, _prompt);
             using (PrefixCacheMatch<KvCache>? match = _engine.FindPrefix(promptKey))
             {
@@ -101,7 +103,7 @@ internal sealed class GenerationSession
             Tensor logits;
             try
             {
-                logits = Prefill(model, ids, cachedTokens, features, cache, cancellationToken);
+                logits = Prefill(model.Config.ImageTokenId, ids, cachedTokens, features, cache, cancellationToken);
             }
             finally
             {
@@ -112,7 +114,7 @@ internal sealed class GenerationSession
             double ttftMs = total.Elapsed.TotalMilliseconds;
 
             // 4. Decode.
-            Decode(model, ids, cachedTokens, logits, cache, visionMs, prefillMs, ttftMs, emit, cancellationToken);
+            Decode(model.Config.ImageTokenId, ids, cachedTokens, logits, cache, visionMs, prefillMs, ttftMs, emit, cancellationToken);
         }
         finally
         {
@@ -135,9 +137,8 @@ internal sealed class GenerationSession
         return fed.Contains(imageTokenId) ? promptIds : [.. promptIds, .. fed];
     }
 
-    private Tensor Prefill(Idefics3ForConditionalGeneration model, int[] ids, int start, Tensor? features, KvCache cache, CancellationToken cancellationToken)
+    private Tensor Prefill(int imageTokenId, int[] ids, int start, Tensor? features, KvCache cache, CancellationToken cancellationToken)
     {
-        int imageTokenId = model.Config.ImageTokenId;
         int imageRowsBefore = 0;
         for (int i = 0; i < start; i++)
         {
@@ -150,58 +151,43 @@ internal sealed class GenerationSession
         using Tensor? featureRows = features?.reshape(-1, features.shape[^1]);
         int chunk = _engine.Options.PrefillChunkTokens;
         Tensor? last = null;
-        for (int pos = start; pos < ids.Length; pos += chunk)
+        try
         {
-            _engine.PrefillChunkObserver?.Invoke(pos);
-            cancellationToken.ThrowIfCancellationRequested();
-            int length = Math.Min(chunk, ids.Length - pos);
-            using var scope = NewDisposeScope();
-            long[] chunkIds = new long[length];
-            int imageRows = 0;
-            for (int i = 0; i < length; i++)
+            for (int pos = start; pos < ids.Length; pos += chunk)
             {
-                chunkIds[i] = ids[pos + i];
-                if (ids[pos + i] == imageTokenId)
-                {
-                    imageRows++;
-                }
-            }
-
-            Tensor idTensor = torch.tensor(chunkIds, [1, length]);
-            Tensor embeds = model.EmbedTokens(idTensor);
-            if (imageRows > 0)
-            {
-                if (featureRows is null || imageRowsBefore + imageRows > featureRows.shape[0])
+                _engine.PrefillChunkObserver?.Invoke(pos);
+                cancellationToken.ThrowIfCancellationRequested();
+                int length = Math.Min(chunk, ids.Length - pos);
+                int imageRows = ids.AsSpan(pos, length).Count(imageTokenId);
+                if (imageRows > 0 && (featureRows is null || imageRowsBefore + imageRows > featureRows.shape[0]))
                 {
                     throw new InvalidOperationException(
                         $"The prompt has more <image> tokens than its images give features ({featureRows?.shape[0] ?? 0}).");
                 }
 
-                embeds = model.MergeImageFeatures(embeds, idTensor, featureRows.narrow(0, imageRowsBefore, imageRows));
+                using Tensor? rows = imageRows > 0 ? featureRows!.narrow(0, imageRowsBefore, imageRows) : null;
                 imageRowsBefore += imageRows;
+                last?.Dispose();
+                last = _runner.Prefill(ids.AsSpan(pos, length), rows, cache);
             }
 
-            Tensor positions = torch.arange(pos, pos + length, dtype: ScalarType.Int64).unsqueeze(0);
-            bool isLast = pos + length == ids.Length;
-            Tensor logits = model.Forward(embeds, positions, null, cache, lastPositionOnly: true);
-            if (isLast)
+            if (featureRows is not null && imageRowsBefore != featureRows.shape[0])
             {
-                last = logits.reshape(-1).MoveToOuterDisposeScope();
+                throw new InvalidOperationException(
+                    $"The prompt has {imageRowsBefore} <image> tokens but its images give {featureRows.shape[0]} features.");
             }
         }
-
-        if (featureRows is not null && imageRowsBefore != featureRows.shape[0])
+        catch
         {
             last?.Dispose();
-            throw new InvalidOperationException(
-                $"The prompt has {imageRowsBefore} <image> tokens but its images give {featureRows.shape[0]} features.");
+            throw;
         }
 
         return last ?? throw new InvalidOperationException("Empty prompt.");
     }
 
     private void Decode(
-        Idefics3ForConditionalGeneration model,
+        int imageTokenId,
         int[] ids,
         int cachedTokens,
         Tensor firstLogits,
@@ -215,7 +201,9 @@ internal sealed class GenerationSession
         HuggingFaceTokenizer tokenizer = _engine.Tokenizer;
         using var sampler = new LogitsSampler(_options, ids, [.. _engine.EndOfSequenceTokenIds, .. _options.StopTokenIds]);
         StreamingDecoder detokenizer = tokenizer.CreateStreamingDecoder(skipSpecialTokens: true);
-        var stops = new StopSequenceMatcher(_options.StopSequences);
+        // A constrained output (structured output, tool calls) is never cut by stop strings.
+        ITokenConstraint? constraint = _prompt.Constraint;
+        var stops = new StopSequenceMatcher(constraint is null ? _options.StopSequences : []);
         var output = new List<int>();
         var logProbs = _options.LogProbs ? new List<TokenLogProb>() : null;
         FinishReason finish = FinishReason.Length;
@@ -234,7 +222,7 @@ internal sealed class GenerationSession
                     break;
                 }
 
-                SampledToken sampled = sampler.Sample(logits);
+                SampledToken sampled = sampler.Sample(logits, constraint, _maxNewTokens - output.Count);
                 logits.Dispose();
                 logits = null!;
                 int token = sampled.TokenId;
@@ -268,16 +256,20 @@ internal sealed class GenerationSession
                     break;
                 }
 
+                if (constraint is { MustEnd: true })
+                {
+                    // Nothing but the end can follow: stop without another forward pass.
+                    finish = FinishReason.Stop;
+                    break;
+                }
+
                 if (output.Count >= _maxNewTokens)
                 {
                     finish = FinishReason.Length;
                     break;
                 }
 
-                using var scope = NewDisposeScope();
-                Tensor next = torch.tensor(new long[] { token }, [1, 1]);
-                Tensor positions = torch.tensor(new long[] { cache.Length }, [1, 1]);
-                logits = model.Forward(model.EmbedTokens(next), positions, null, cache, lastPositionOnly: true).reshape(-1).MoveToOuterDisposeScope();
+                logits = _runner.Decode(token, cache);
             }
         }
         finally
@@ -291,7 +283,7 @@ internal sealed class GenerationSession
         int fed = ids.Length + Math.Max(0, output.Count - 1);
         if (finish != FinishReason.Cancelled && cache.Length == fed)
         {
-            _engine.StorePrefix(CacheableSequence(ids, output, model.Config.ImageTokenId), _prompt, cache);
+            _engine.StorePrefix(CacheableSequence(ids, output, imageTokenId), _prompt, cache);
         }
 
         string tail = string.Empty;
@@ -335,6 +327,7 @@ internal sealed class GenerationSession
             Timings = timings,
             InputIds = ids,
             Seed = sampler.Seed,
+            ConstraintSatisfied = constraint?.IsComplete,
         });
     }
 }

@@ -35,6 +35,13 @@ public sealed record GenerationUpdate
     /// <summary>Gets the seed the sampler used (drawn at random when the request set none); set on the last update only.</summary>
     public long? Seed { get; init; }
 
+    /// <summary>
+    /// Gets, on the last update of a constrained request (structured output, tool calls), whether the output is complete
+    /// under its constraint: false when the token budget ran out first (finish reason <see cref="Generation.FinishReason.Length"/>).
+    /// Null for unconstrained requests and on other updates.
+    /// </summary>
+    public bool? ConstraintSatisfied { get; init; }
+
     /// <summary>Gets a value indicating whether this is the last update.</summary>
     public bool IsFinal => FinishReason is not null;
 }

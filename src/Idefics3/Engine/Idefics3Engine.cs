@@ -22,6 +22,7 @@ namespace Idefics3;
 public sealed partial class Idefics3Engine : IDisposable, IAsyncDisposable
 {
     private readonly RequestScheduler _scheduler;
+    private readonly ModelRunner _runner;
     private readonly LruCache<string, Tensor>? _visionCache;
     private readonly PrefixCacheIndex<KvCache>? _prefixCache;
     private readonly HashSet<int> _endOfSequence;
@@ -49,6 +50,7 @@ public sealed partial class Idefics3Engine : IDisposable, IAsyncDisposable
         Processor = processor;
         GenerationConfig = generationConfig;
         _logger = logger;
+        _runner = new ModelRunner(network);
         _scheduler = new RequestScheduler(options.MaxConcurrentRequests, options.QueueCapacity, options.QueueTimeout);
         _compatibilityKey = $"{modelPath}|{network.Dtype}|{network.Device}";
         if (options.VisionCacheBytes > 0)
@@ -235,6 +237,7 @@ public sealed partial class Idefics3Engine : IDisposable, IAsyncDisposable
             Timings = last.Timings!,
             LogProbs = options?.LogProbs == true ? logProbs : null,
             Seed = last.Seed ?? 0,
+            ConstraintSatisfied = last.ConstraintSatisfied,
         };
     }
 
@@ -281,13 +284,13 @@ public sealed partial class Idefics3Engine : IDisposable, IAsyncDisposable
 
         // The prompt is prepared before queueing (on a pool thread: image decoding is CPU work), so a bad image or an
         // over-long prompt fails at once, without model compute.
-        PreparedPrompt prompt = await Task.Run(() => Prepare(conversation, processing), cancellationToken).ConfigureAwait(false);
+        PreparedPrompt prompt = await Task.Run(() => Prepare(conversation, processing, generation), cancellationToken).ConfigureAwait(false);
         if (Options.ReduceImageDetailToFit && prompt.Images.Count > 0 && processing?.DoImageSplitting != false && !Fits(prompt, generation))
         {
             int tiled = prompt.InputIds.Length;
             prompt.Dispose();
             ProcessorOptions single = (processing ?? new ProcessorOptions()) with { DoImageSplitting = false };
-            prompt = await Task.Run(() => Prepare(conversation, single), cancellationToken).ConfigureAwait(false);
+            prompt = await Task.Run(() => Prepare(conversation, single, generation), cancellationToken).ConfigureAwait(false);
             LogReducedDetail(_logger, tiled, prompt.InputIds.Length, ContextWindow);
         }
 
@@ -299,7 +302,7 @@ public sealed partial class Idefics3Engine : IDisposable, IAsyncDisposable
                 token =>
                 {
                     double queueMs = queued.Elapsed.TotalMilliseconds;
-                    var session = new GenerationSession(this, prompt, generation, maxNew, queueMs);
+                    var session = new GenerationSession(this, _runner, prompt, generation, maxNew, queueMs);
                     return DedicatedProducer.StreamAsync<GenerationUpdate>(session.Run, GenerationDefaults.StreamBufferCapacity, token);
                 },
                 cancellationToken);
@@ -436,14 +439,15 @@ public sealed partial class Idefics3Engine : IDisposable, IAsyncDisposable
     internal void LogCompleted(GenerationUsage usage, GenerationTimings timings, FinishReason finish) =>
         LogGenerated(_logger, usage.InputTokens, usage.CachedTokens, usage.OutputTokens, timings.TimeToFirstTokenMilliseconds, timings.DecodeTokensPerSecond, finish);
 
-    private PreparedPrompt Prepare(IReadOnlyList<PromptMessage> conversation, ProcessorOptions? processing)
+    private PreparedPrompt Prepare(IReadOnlyList<PromptMessage> conversation, ProcessorOptions? processing, GenerationOptions generation)
     {
         ProcessorOptions options = processing ?? new ProcessorOptions();
         ProcessedPrompt processed = Processor.Process(conversation, options);
         int[] ids = Array.ConvertAll(processed.InputIds, static id => checked((int)id));
+        ITokenConstraint? constraint = RequestConstraints.Create(generation, Tokenizer);
         if (processed.PixelValues is null || processed.PixelValuesShape is null)
         {
-            return new PreparedPrompt { InputIds = ids, Images = [] };
+            return new PreparedPrompt { InputIds = ids, Images = [], Constraint = constraint };
         }
 
         long[] shape = Array.ConvertAll(processed.PixelValuesShape, static d => (long)d);
@@ -453,9 +457,13 @@ public sealed partial class Idefics3Engine : IDisposable, IAsyncDisposable
         }
 
         Tensor pixels = torch.tensor(processed.PixelValues, shape);
-        Tensor? mask = processed.PixelAttentionMask is null
-            ? null
-            : torch.tensor(processed.PixelAttentionMask, [shape[0], shape[2], shape[3]]).to(ScalarType.Bool);
+        Tensor? mask = null;
+        if (processed.PixelAttentionMask is not null)
+        {
+            // The byte tensor is a temporary: held and disposed here, never left to the finalizer during the conversion.
+            using Tensor bytes = torch.tensor(processed.PixelAttentionMask, [shape[0], shape[2], shape[3]]);
+            mask = bytes.to(ScalarType.Bool);
+        }
         string settings = $"{Processor.SettingsFor(options)}|{options.AlphaHandling}";
         var images = new List<PreparedImage>(processed.Images.Count);
         int frame = 0;
@@ -465,7 +473,7 @@ public sealed partial class Idefics3Engine : IDisposable, IAsyncDisposable
             frame += image.FrameCount;
         }
 
-        return new PreparedPrompt { InputIds = ids, PixelValues = pixels, PixelAttentionMask = mask, Images = images };
+        return new PreparedPrompt { InputIds = ids, PixelValues = pixels, PixelAttentionMask = mask, Images = images, Constraint = constraint };
     }
 
     private void Enter()

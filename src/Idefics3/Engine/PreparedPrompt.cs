@@ -1,3 +1,4 @@
+using Idefics3.Generation;
 using TorchSharp;
 
 namespace Idefics3.Engine;
@@ -21,6 +22,9 @@ internal sealed class PreparedPrompt : IDisposable
     public torch.Tensor? PixelAttentionMask { get; init; }
 
     public required IReadOnlyList<PreparedImage> Images { get; init; }
+
+    /// <summary>Gets the request's output constraint (see <see cref="RequestConstraints"/>), or null when decoding is unconstrained.</summary>
+    public ITokenConstraint? Constraint { get; init; }
 
     public int ImageTokens => Images.Sum(i => i.TokenCount);
 

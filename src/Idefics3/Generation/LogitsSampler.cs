@@ -1,3 +1,4 @@
+using Idefics3.Runtime;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -26,7 +27,7 @@ namespace Idefics3.Generation;
 /// torch random state is never read or changed. The generator is created on the device of the first logits.
 /// </para>
 /// <para>Log-probabilities come from the raw logits (see <see cref="TokenLogProb"/>).</para>
-/// <para>An instance is not thread-safe: one decode loop uses it. Every step runs in its own dispose scope; <see cref="Sample"/>
+/// <para>An instance is not thread-safe: one decode loop uses it. Every step runs in its own dispose scope; <see cref="Sample(Tensor)"/>
 /// returns managed values only and leaves the caller's tensor unchanged.</para>
 /// </remarks>
 public sealed class LogitsSampler : IDisposable
@@ -37,6 +38,7 @@ public sealed class LogitsSampler : IDisposable
     private readonly Dictionary<int, int> _generatedCounts = [];
     private readonly List<int> _generated = [];
     private readonly long[] _endOfSequence;
+    private readonly HashSet<int> _endIds;
     private Generator? _generator;
     private bool _disposed;
 
@@ -64,7 +66,8 @@ public sealed class LogitsSampler : IDisposable
         ArgumentNullException.ThrowIfNull(options);
         ArgumentNullException.ThrowIfNull(endOfSequenceTokenIds);
         _options = options;
-        _endOfSequence = [.. endOfSequenceTokenIds.Select(static id => (long)id)];
+        _endIds = [.. endOfSequenceTokenIds];
+        _endOfSequence = [.. _endIds.Select(static id => (long)id)];
         Seed = options.Seed ?? Random.Shared.NextInt64();
         foreach (int id in promptTokenIds)
         {
@@ -90,30 +93,42 @@ public sealed class LogitsSampler : IDisposable
     /// <exception cref="ArgumentNullException"><paramref name="logits"/> is null.</exception>
     /// <exception cref="ArgumentException"><paramref name="logits"/> does not have one row.</exception>
     /// <exception cref="ObjectDisposedException">The sampler is disposed.</exception>
-    public SampledToken Sample(Tensor logits)
+    public SampledToken Sample(Tensor logits) => Sample(logits, null, int.MaxValue);
+
+    /// <summary>
+    /// Chooses the next token under a per-request constraint: penalties first, then the token is chosen as without a
+    /// constraint and checked with <see cref="ITokenConstraint.IsAllowed"/>; only when it is rejected are the scores
+    /// masked (<see cref="ITokenConstraint.MaskLogits"/>) and the token chosen again from what is left, with the same
+    /// warpers and generator. End-of-sequence ids are allowed exactly when the constraint <see cref="ITokenConstraint.IsComplete"/>.
+    /// A chosen token that does not end the sequence is passed to <see cref="ITokenConstraint.Accept"/>.
+    /// </summary>
+    /// <param name="logits">The logits, shape <c>[vocab]</c> or <c>[1, vocab]</c>; not modified.</param>
+    /// <param name="constraint">The request's constraint, or null.</param>
+    /// <param name="remainingTokens">Output budget left, this token included.</param>
+    /// <returns>The chosen token.</returns>
+    /// <exception cref="InvalidOperationException">The constraint allows no token at all.</exception>
+    internal SampledToken Sample(Tensor logits, ITokenConstraint? constraint, int remainingTokens)
     {
         ObjectDisposedException.ThrowIf(_disposed, this);
         using var scope = NewDisposeScope();
         using var noGrad = no_grad();
         Tensor raw = AsRow(logits);
 
-        int token;
         Tensor scores = ApplyPenaltiesCore(raw);
         if (_generated.Count < _options.MinNewTokens && _endOfSequence.Length > 0)
         {
-            scores = scores.index_fill(0, torch.tensor(_endOfSequence, device: scores.device), float.NegativeInfinity);
+            scores = scores.IndexFill(0, torch.tensor(_endOfSequence, device: scores.device), float.NegativeInfinity);
         }
 
-        if (_options.IsGreedy)
+        int token = Choose(scores, raw.device);
+        if (constraint is not null && !Allows(constraint, token, remainingTokens))
         {
-            token = (int)scores.argmax().item<long>();
+            token = Choose(MaskScores(scores, constraint, remainingTokens), raw.device);
         }
-        else
+
+        if (constraint is not null && !_endIds.Contains(token))
         {
-            (Tensor probs, Tensor? indices) = Warp(scores);
-            _generator ??= new Generator(unchecked((ulong)Seed), raw.device);
-            Tensor pick = probs.multinomial(1, false, _generator);
-            token = (int)(indices is null ? pick : indices.index_select(0, pick)).item<long>();
+            constraint.Accept(token);
         }
 
         TokenLogProb? logProb = _options.LogProbs ? ComputeLogProb(raw, token, _options.TopLogProbs) : null;
@@ -206,12 +221,57 @@ public sealed class LogitsSampler : IDisposable
         Tensor scores = ApplyPenaltiesCore(raw);
         if (_options.IsGreedy)
         {
-            return zeros_like(scores).index_fill_(0, scores.argmax().unsqueeze(0), 1).cpu().data<float>().ToArray();
+            return zeros_like(scores).IndexFill(0, scores.argmax().unsqueeze(0), 1.0).cpu().data<float>().ToArray();
         }
 
         (Tensor probs, Tensor? indices) = Warp(scores);
         Tensor full = indices is null ? probs : zeros_like(scores).scatter_(0, indices, probs);
         return full.cpu().data<float>().ToArray();
+    }
+
+    /// <summary>The argmax (greedy) or a draw from the warped distribution of <paramref name="scores"/>.</summary>
+    private int Choose(Tensor scores, Device device)
+    {
+        if (_options.IsGreedy)
+        {
+            return (int)scores.argmax().item<long>();
+        }
+
+        (Tensor probs, Tensor? indices) = Warp(scores);
+        _generator ??= new Generator(unchecked((ulong)Seed), device);
+        Tensor pick = probs.multinomial(1, false, _generator);
+        return (int)(indices is null ? pick : indices.index_select(0, pick)).item<long>();
+    }
+
+    private bool Allows(ITokenConstraint constraint, int token, int remainingTokens) =>
+        _endIds.Contains(token) ? constraint.IsComplete : constraint.IsAllowed(token, remainingTokens);
+
+    /// <summary>The scores with every id the constraint rejects at negative infinity; end ids kept only when complete.</summary>
+    private Tensor MaskScores(Tensor scores, ITokenConstraint constraint, int remainingTokens)
+    {
+        float[] values = scores.cpu().data<float>().ToArray();
+        var ends = new List<(int Id, float Value)>(_endIds.Count);
+        foreach (int id in _endIds)
+        {
+            if (id < values.Length)
+            {
+                ends.Add((id, values[id]));
+            }
+        }
+
+        constraint.MaskLogits(values, remainingTokens);
+        bool complete = constraint.IsComplete;
+        foreach ((int id, float value) in ends)
+        {
+            values[id] = complete ? value : float.NegativeInfinity;
+        }
+
+        if (!values.Any(static v => v > float.NegativeInfinity))
+        {
+            throw new InvalidOperationException("The output constraint allows no next token.");
+        }
+
+        return torch.tensor(values, device: scores.device);
     }
 
     private static Tensor AsRow(Tensor logits)
@@ -243,7 +303,7 @@ public sealed class LogitsSampler : IDisposable
         {
             using Tensor ids = tensor(_seenIds.ToArray(), dtype: ScalarType.Int64, device: raw.device);
             Tensor picked = scores.gather(0, ids);
-            Tensor penalized = where(picked < 0, picked * repetition, picked / repetition);
+            Tensor penalized = where(picked.Lt(0), picked.Mul(repetition), picked.Div(repetition));
             scores = scores.scatter(0, ids, penalized);
         }
 
@@ -278,7 +338,7 @@ public sealed class LogitsSampler : IDisposable
     {
         if (_options.Temperature != 1f)
         {
-            scores = scores / _options.Temperature;
+            scores = scores.Div(_options.Temperature);
         }
 
         long vocab = scores.shape[0];
@@ -299,14 +359,14 @@ public sealed class LogitsSampler : IDisposable
             // (Hugging Face removes tokens whose ascending cumulative mass is <= 1 - top_p; the top token always stays).
             Tensor probs = values.softmax(0);
             Tensor before = probs.cumsum(0) - probs;
-            values = values.masked_fill(before >= _options.TopP, float.NegativeInfinity);
+            values = values.MaskedFill(before.Ge(_options.TopP), float.NegativeInfinity);
         }
 
         if (_options.MinP > 0f)
         {
             // p_i < min_p * p_max  <=>  logit_i < logit_max + ln(min_p).
-            Tensor threshold = values.max() + MathF.Log(_options.MinP);
-            values = values.masked_fill(values < threshold, float.NegativeInfinity);
+            Tensor threshold = values.max().Add(MathF.Log(_options.MinP));
+            values = values.MaskedFill(values < threshold, float.NegativeInfinity);
         }
 
         return (values.softmax(0), indices);

@@ -1,4 +1,5 @@
 using Idefics3.Configuration;
+using Idefics3.Runtime;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -25,7 +26,7 @@ internal sealed class DecoderLayer : nn.Module
     // h [B, T, H] -> [B, T, H]
     public Tensor forward(Tensor h, RotaryEmbedding rope, Tensor cos, Tensor sin, Tensor? mask, KvCache? cache, int layer, bool causal = false)
     {
-        h = h + self_attn.forward(input_layernorm.forward(h), rope, cos, sin, mask, cache, layer, causal);
-        return h + mlp.forward(post_attention_layernorm.forward(h));
+        h = h.Add(self_attn.forward(input_layernorm.forward(h), rope, cos, sin, mask, cache, layer, causal));
+        return h.Add(mlp.forward(post_attention_layernorm.forward(h)));
     }
 }

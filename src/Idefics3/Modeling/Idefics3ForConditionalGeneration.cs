@@ -1,5 +1,6 @@
 using Idefics3.Checkpoints;
 using Idefics3.Configuration;
+using Idefics3.Runtime;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -173,14 +174,14 @@ public sealed class Idefics3ForConditionalGeneration : IDisposable
 
         Tensor mask = pixelAttentionMask is null
             ? torch.ones([pixels.shape[0], h, w], ScalarType.Bool, Device)
-            : pixelAttentionMask.reshape(-1, h, w).to(Device).ne(0);
+            : pixelAttentionMask.reshape(-1, h, w).to(Device).Ne(0);
         if (mask.shape[0] != pixels.shape[0])
         {
             throw new ArgumentException($"pixel attention mask has {mask.shape[0]} frames, pixel values have {pixels.shape[0]}", nameof(pixelAttentionMask));
         }
 
         // a frame is padding iff every value is exactly 0.0; keep frame 0 if nothing is real (as newer HF does)
-        Tensor real = pixels.eq(0).flatten(1).logical_not().any(1);
+        Tensor real = pixels.Eq(0).flatten(1).logical_not().any(1);
         if (!real.any().item<bool>())
         {
             real[0] = torch.tensor(true);
@@ -223,7 +224,7 @@ public sealed class Idefics3ForConditionalGeneration : IDisposable
         ArgumentNullException.ThrowIfNull(imageFeatures);
         using var mode = torch.inference_mode();
         using var scope = torch.NewDisposeScope();
-        Tensor slots = inputIds.to(Device).eq(Config.ImageTokenId);          // [B, T]
+        Tensor slots = inputIds.to(Device).Eq(Config.ImageTokenId);          // [B, T]
         long slotCount = slots.sum().item<long>();
         long hidden = inputsEmbeds.shape[^1];
         Tensor rows = imageFeatures.reshape(-1, hidden);                        // [frames·S, H]
@@ -274,7 +275,7 @@ public sealed class Idefics3ForConditionalGeneration : IDisposable
         using var mode = torch.inference_mode();
         using var scope = torch.NewDisposeScope();
         Tensor m = attentionMask.to_type(ScalarType.Int64);
-        return (m.cumsum(-1) - 1).masked_fill(m.eq(0), 1).MoveToOuterDisposeScope();
+        return m.cumsum(-1).Sub(1L).MaskedFill(m.Eq(0), 1L).MoveToOuterDisposeScope();
     }
 
     /// <summary>
@@ -343,7 +344,7 @@ public sealed class Idefics3ForConditionalGeneration : IDisposable
             using var scope = torch.NewDisposeScope();
             Tensor previousMask = mask, previousPositions = positions, previousNext = next;
             mask = torch.cat([mask, torch.ones([batch, 1], ScalarType.Int64)], 1).MoveToOuterDisposeScope();
-            positions = (positions + 1).MoveToOuterDisposeScope();
+            positions = positions.Add(1L).MoveToOuterDisposeScope();
             Tensor logits = Forward(EmbedTokens(next.view(batch, 1)), positions, mask, cache, lastPositionOnly: true).squeeze(1);
             onStepLogits?.Invoke(step + 1, logits);
             next = logits.argmax(-1).MoveToOuterDisposeScope();

@@ -1,3 +1,4 @@
+using Idefics3.Runtime;
 using TorchSharp;
 using static TorchSharp.torch;
 using Parameter = TorchSharp.Modules.Parameter;
@@ -22,7 +23,7 @@ internal sealed class RmsNorm : nn.Module
     public Tensor forward(Tensor x)
     {
         Tensor x32 = x.dtype == ScalarType.Float32 ? x : x.to_type(ScalarType.Float32);
-        Tensor y = x32 * (x32.pow(2).mean([-1], keepdim: true) + _eps).rsqrt();
+        Tensor y = x32 * x32.Pow(2).mean([-1], keepdim: true).Add(_eps).rsqrt();
         return weight * (x.dtype == ScalarType.Float32 ? y : y.to_type(x.dtype));
     }
 }

@@ -1,4 +1,5 @@
 using Idefics3.Configuration;
+using Idefics3.Runtime;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -17,8 +18,8 @@ internal sealed class RotaryEmbedding : IDisposable
         _headDim = c.HeadDim;
         using var scope = torch.NewDisposeScope();
         // inv_freq[k] = 1 / theta^(2k/hd), from an int64 arange cast to float32
-        Tensor exponents = torch.arange(0, c.HeadDim, 2, ScalarType.Int64).to_type(ScalarType.Float32) / c.HeadDim;
-        Tensor inv = torch.full_like(exponents, c.RopeTheta).pow(exponents).reciprocal();
+        Tensor exponents = ScalarMath.Arange(0, c.HeadDim, 2, ScalarType.Int64).to_type(ScalarType.Float32).Div(c.HeadDim);
+        Tensor inv = ScalarMath.FullLike(exponents, c.RopeTheta).pow(exponents).reciprocal();
         if (c.RopeScaling is { } rs)
         {
             inv = Llama3(inv, rs);
@@ -34,11 +35,11 @@ internal sealed class RotaryEmbedding : IDisposable
     {
         double lowWavelen = rs.OriginalMaxPositionEmbeddings / rs.LowFreqFactor;
         double highWavelen = rs.OriginalMaxPositionEmbeddings / rs.HighFreqFactor;
-        Tensor wavelen = inv.reciprocal() * (2 * Math.PI);
-        Tensor scaled = torch.where(wavelen > lowWavelen, inv / rs.Factor, inv);
-        Tensor smooth = (wavelen.reciprocal() * rs.OriginalMaxPositionEmbeddings - rs.LowFreqFactor) / (rs.HighFreqFactor - rs.LowFreqFactor);
-        Tensor smoothed = (1 - smooth) * scaled / rs.Factor + smooth * scaled;
-        Tensor medium = (wavelen < highWavelen).logical_not().logical_and((wavelen > lowWavelen).logical_not());
+        Tensor wavelen = inv.reciprocal().Mul(2 * Math.PI);
+        Tensor scaled = torch.where(wavelen.Gt(lowWavelen), inv.Div(rs.Factor), inv);
+        Tensor smooth = wavelen.reciprocal().Mul(rs.OriginalMaxPositionEmbeddings).Sub(rs.LowFreqFactor).Div(rs.HighFreqFactor - rs.LowFreqFactor);
+        Tensor smoothed = (smooth.neg().Add(1L) * scaled).Div(rs.Factor).Add(smooth * scaled);                          // (1 - smooth) * scaled / factor + smooth * scaled
+        Tensor medium = wavelen.Lt(highWavelen).logical_not().logical_and(wavelen.Gt(lowWavelen).logical_not());
         return torch.where(medium, smoothed, scaled);
     }
 
@@ -55,7 +56,7 @@ internal sealed class RotaryEmbedding : IDisposable
     {
         long half = _headDim / 2;
         Tensor rotated = torch.cat([x.narrow(-1, half, half).neg(), x.narrow(-1, 0, half)], -1);
-        return x * cos + rotated * sin;
+        return (x * cos).Add(rotated * sin);
     }
 
     public void Dispose() => InvFreq.Dispose();

@@ -1,4 +1,5 @@
 using Idefics3.Configuration;
+using Idefics3.Runtime;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -66,7 +67,7 @@ internal sealed class TextAttention : nn.Module
             // For a single query row this is several times faster than the SDPA kernel, and GQA needs no expansion:
             // the query heads of a group become rows of one product with their shared K/V head.
             Tensor qg = q.reshape(b, _kvHeads, groups, _headDim);                           // [B, kv, g, hd]
-            Tensor scores = qg.matmul(k.transpose(2, 3)).mul_(1.0 / Math.Sqrt(_headDim));   // [B, kv, g, S]
+            Tensor scores = qg.matmul(k.transpose(2, 3)).MulInPlace(1.0 / Math.Sqrt(_headDim));   // [B, kv, g, S]
             Tensor weights = scores.softmax(-1, ScalarType.Float32).to_type(q.dtype);
             Tensor o = weights.matmul(v);                                                   // [B, kv, g, hd]
             return o_proj.forward(o.reshape(b, 1, _heads * _headDim));

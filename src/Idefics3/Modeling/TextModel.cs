@@ -1,4 +1,5 @@
 using Idefics3.Configuration;
+using Idefics3.Runtime;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -35,7 +36,7 @@ internal sealed class TextModel : nn.Module
         long t = embeds.shape[1];
         (Tensor cos, Tensor sin) = _rope.CosSin(positions, embeds.dtype);
         // A fresh, unpadded prompt is plain causal attention: SDPA's own causal kernel is much faster than an explicit mask.
-        bool causal = t > 1 && past == 0 && (mask2d is null || mask2d.ne(0).all().item<bool>());
+        bool causal = t > 1 && past == 0 && (mask2d is null || mask2d.Ne(0).all().item<bool>());
         Tensor? mask = causal ? null : BuildMask(mask2d, past, t, embeds.dtype, embeds.device);
         Tensor h = embeds;
         for (int i = 0; i < layers.Count; i++)
@@ -61,22 +62,22 @@ internal sealed class TextModel : nn.Module
             throw new ArgumentException($"attention mask has {mask2d.shape[1]} columns; expected cached + new = {past} + {t} = {s}");
         }
 
-        bool padded = mask2d is not null && !mask2d.ne(0).all().item<bool>();
+        bool padded = mask2d is not null && !mask2d.Ne(0).all().item<bool>();
         if (t == 1 && !padded)
         {
             return null;
         }
 
-        Tensor keyPos = torch.arange(s, ScalarType.Int64, device);                         // [S]
-        Tensor queryPos = torch.arange(past, s, 1, ScalarType.Int64, device);                // [T]
+        Tensor keyPos = ScalarMath.Arange(0, s, ScalarType.Int64, device);                 // [S]
+        Tensor queryPos = ScalarMath.Arange(past, s, ScalarType.Int64, device);              // [T]
         Tensor allowed = keyPos.unsqueeze(0).le(queryPos.unsqueeze(1)).unsqueeze(0);         // [1, T, S]
         if (padded)
         {
-            allowed = allowed.logical_and(mask2d!.ne(0).unsqueeze(1));                       // [B, T, S]
+            allowed = allowed.logical_and(mask2d!.Ne(0).unsqueeze(1));                       // [B, T, S]
         }
 
         return torch.zeros(allowed.shape, dtype, device)
-            .masked_fill(allowed.logical_not(), torch.finfo(dtype).min)
+            .MaskedFill(allowed.logical_not(), torch.finfo(dtype).min)
             .unsqueeze(1);
     }
 }

@@ -1,4 +1,5 @@
 using Idefics3.Configuration;
+using Idefics3.Runtime;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -22,6 +23,6 @@ internal sealed class VisionEmbeddings : nn.Module
     public Tensor forward(Tensor pixels, Tensor positionIds)
     {
         Tensor patches = patch_embedding.forward(pixels).flatten(2).transpose(1, 2); // [F, N², D], token = row*N + col
-        return patches + position_embedding.forward(positionIds);
+        return patches.Add(position_embedding.forward(positionIds));
     }
 }

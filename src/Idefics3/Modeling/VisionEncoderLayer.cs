@@ -1,4 +1,5 @@
 using Idefics3.Configuration;
+using Idefics3.Runtime;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -25,7 +26,7 @@ internal sealed class VisionEncoderLayer : nn.Module
     // h [F, S, D] -> [F, S, D]
     public Tensor forward(Tensor h, Tensor? mask)
     {
-        h = h + self_attn.forward(layer_norm1.forward(h), mask);
-        return h + mlp.forward(layer_norm2.forward(h));
+        h = h.Add(self_attn.forward(layer_norm1.forward(h), mask));
+        return h.Add(mlp.forward(layer_norm2.forward(h)));
     }
 }

@@ -1,3 +1,4 @@
+using Idefics3.Runtime;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -18,7 +19,7 @@ internal static class VisionPositionIds
         using Tensor rows = m.unfold(1, patch, patch);          // [F, N, W, P]
         using Tensor tiles = rows.unfold(2, patch, patch);      // [F, N, N, P, P]
         using Tensor sums = tiles.sum([-1, -2]);               // [F, N, N]
-        Tensor result = sums.gt(0);
+        Tensor result = sums.Gt(0);
         if (result.shape[1] != patchesPerSide || result.shape[2] != patchesPerSide)
         {
             throw new ArgumentException($"pixel mask gives a {result.shape[1]}x{result.shape[2]} patch grid, the model expects {patchesPerSide}x{patchesPerSide}");
@@ -32,7 +33,7 @@ internal static class VisionPositionIds
     {
         long frames = patchMask.shape[0];
         long n = patchMask.shape[1];
-        using Tensor boundaries = torch.arange(1.0 / n, 1.0, 1.0 / n, ScalarType.Float32);
+        using Tensor boundaries = ScalarMath.Arange(1.0 / n, 1.0, 1.0 / n, ScalarType.Float32);
         Tensor ids = torch.zeros([frames, n * n], ScalarType.Int64);
         using Tensor maskCpu = patchMask.cpu();
         for (long f = 0; f < frames; f++)
@@ -46,11 +47,11 @@ internal static class VisionPositionIds
             }
 
             // 1 / torch.tensor(n) is a float32 division; arange then works in double with that float step.
-            using Tensor fracH = torch.arange(0.0, 1.0 - 1e-6, (double)(1.0f / nh), ScalarType.Float32);
-            using Tensor fracW = torch.arange(0.0, 1.0 - 1e-6, (double)(1.0f / nw), ScalarType.Float32);
+            using Tensor fracH = ScalarMath.Arange(0.0, 1.0 - 1e-6, (double)(1.0f / nh), ScalarType.Float32);
+            using Tensor fracW = ScalarMath.Arange(0.0, 1.0 - 1e-6, (double)(1.0f / nw), ScalarType.Float32);
             using Tensor bh = torch.bucketize(fracH, boundaries, right: true);
             using Tensor bw = torch.bucketize(fracW, boundaries, right: true);
-            using Tensor pos = (bh.unsqueeze(1) * n + bw.unsqueeze(0)).flatten();
+            using Tensor pos = bh.unsqueeze(1).Mul(n).Add(bw.unsqueeze(0)).flatten();
             using Tensor flatMask = frameMask.flatten();
             long valid = flatMask.sum().item<long>();
             if (valid != pos.shape[0])

@@ -1,4 +1,5 @@
 using Idefics3.Configuration;
+using Idefics3.Runtime;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -39,7 +40,7 @@ internal sealed class VisionTransformer : nn.Module
         {
             // additive mask on padded keys, broadcast over heads and queries: [F, 1, 1, N²]
             mask = torch.zeros(keyMask.shape, h.dtype, h.device)
-                .masked_fill(keyMask.logical_not(), torch.finfo(h.dtype).min)
+                .MaskedFill(keyMask.logical_not(), torch.finfo(h.dtype).min)
                 .view(keyMask.shape[0], 1, 1, keyMask.shape[1]);
         }
 

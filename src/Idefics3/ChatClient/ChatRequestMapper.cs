@@ -140,7 +140,7 @@ internal sealed partial class ChatRequestMapper
             throw new ArgumentException("The request has no message with content the model can read.", nameof(messages));
         }
 
-        return new MappedRequest(conversation, MapGeneration(client, options), MapProcessing(options), tools);
+        return new MappedRequest(conversation, MapGeneration(client, options) with { Tools = tools }, MapProcessing(options), tools);
     }
 
     /// <summary>Appends <paramref name="text"/> to the leading system message, or adds one.</summary>

@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using Idefics3.Tokenization;
 
 namespace Idefics3.ToolCalling;
@@ -8,6 +9,7 @@ namespace Idefics3.ToolCalling;
 /// </summary>
 internal sealed class TokenByteTable
 {
+    private static readonly ConditionalWeakTable<HuggingFaceTokenizer, TokenByteTable> Tables = new();
     private readonly byte[]?[] _bytes;
 
     /// <summary>Initializes a new instance of the <see cref="TokenByteTable"/> class.</summary>
@@ -24,6 +26,11 @@ internal sealed class TokenByteTable
 
     /// <summary>Gets the number of ids with an entry.</summary>
     public int Count => _bytes.Length;
+
+    /// <summary>The table of <paramref name="tokenizer"/>, built on first use and shared while the tokenizer lives.</summary>
+    /// <remarks>End-of-sequence ids are left to the sampler, which allows them exactly when the constraint is complete.</remarks>
+    public static TokenByteTable For(HuggingFaceTokenizer tokenizer) =>
+        Tables.GetValue(tokenizer, static t => FromTokenizer(t, new HashSet<int>()));
 
     /// <summary>Builds the table of <paramref name="tokenizer"/>.</summary>
     public static TokenByteTable FromTokenizer(HuggingFaceTokenizer tokenizer, IReadOnlySet<int> endIds)

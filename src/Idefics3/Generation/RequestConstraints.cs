@@ -16,6 +16,13 @@ internal static class RequestConstraints
     {
         ArgumentNullException.ThrowIfNull(options);
         ArgumentNullException.ThrowIfNull(tokenizer);
-        return null;
+        ITokenConstraint? answer = null;
+        if (options.Tools is { } tools)
+        {
+            // Tool calls (issue 15); with a response format too, either calls or the JSON answer.
+            return ToolCalling.ToolConstraints.Create(tools, tokenizer, answer);
+        }
+
+        return answer;
     }
 }

@@ -1,4 +1,5 @@
 using System.Text.Json;
+using Idefics3.StructuredOutput;
 using Microsoft.Extensions.AI;
 
 namespace Idefics3.ToolCalling;
@@ -36,6 +37,7 @@ internal sealed class ToolSet
 
     /// <summary>Reads and validates the tools of <paramref name="options"/>; null when the request offers none or its tool mode is None.</summary>
     /// <exception cref="ArgumentException">Duplicate or malformed names, a parameter schema that is not an object schema, or a required tool that is not offered.</exception>
+    /// <exception cref="StructuredOutputSchemaException">A parameter schema uses a feature the call grammar does not support (an <see cref="ArgumentException"/>).</exception>
     /// <exception cref="NotSupportedException">A tool that is not a function (a hosted tool such as code interpreter or web search).</exception>
     public static ToolSet? FromOptions(ChatOptions? options)
     {
@@ -61,7 +63,9 @@ internal sealed class ToolSet
                 throw new ArgumentException($"Two tools are named '{function.Name}'; tool names must be unique.", nameof(options));
             }
 
-            definitions.Add(new ToolDefinition(function.Name, function.Description ?? string.Empty, CheckSchema(function.Name, function.JsonSchema)));
+            var definition = new ToolDefinition(function.Name, function.Description ?? string.Empty, CheckSchema(function.Name, function.JsonSchema));
+            CompileCall(definition);
+            definitions.Add(definition);
         }
 
         bool multiple = options.AllowMultipleToolCalls ?? true;
@@ -79,6 +83,19 @@ internal sealed class ToolSet
                 return new ToolSet(definitions, ToolChoice.RequireAny, null, multiple);
             default:
                 return new ToolSet(definitions, ToolChoice.Auto, null, multiple);
+        }
+    }
+
+    /// <summary>Compiles the tool's call grammar now (cached), so an unsupported schema fails with the tool's name before the model runs.</summary>
+    private static void CompileCall(ToolDefinition tool)
+    {
+        try
+        {
+            ToolConstraints.Grammar([tool]);
+        }
+        catch (StructuredOutputSchemaException error)
+        {
+            throw new StructuredOutputSchemaException($"The parameter schema of tool '{tool.Name}' cannot be used: {error.Message}", error);
         }
     }
 

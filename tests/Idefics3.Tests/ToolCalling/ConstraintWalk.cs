@@ -1,57 +1,60 @@
 using Idefics3.Generation;
-using Idefics3.Tokenization;
-using Idefics3.ToolCalling;
+using Idefics3.StructuredOutput;
 
 namespace Idefics3.Tests.ToolCalling;
 
-/// <summary>Samples under a constraint with random logits, as the generator does (check first, mask when rejected).</summary>
+/// <summary>
+/// Samples under a constraint with seeded random logits, as the generator does: end ids allowed exactly when the
+/// constraint is complete, the argmax checked first and the mask built only when it is rejected.
+/// </summary>
 internal static class ConstraintWalk
 {
-    public static HuggingFaceTokenizer TinyTokenizer { get; } = HuggingFaceTokenizer.FromDirectory(TestFixtures.TinyModelDirectory);
-
-    public static TokenByteTable TinyTable { get; } = TokenByteTable.FromTokenizer(
-        TinyTokenizer, new HashSet<int> { TinyTokenizer.TokenToId("<end_of_utterance>")!.Value, TinyTokenizer.TokenToId("<|end_of_text|>")!.Value });
-
-    /// <summary>Runs one walk; returns the output ids (the end id included when one was chosen) and whether it completed.</summary>
-    public static (List<int> Ids, bool Complete) Run(ITokenConstraint constraint, int seed, int budget, int vocabulary, Func<int, float>? bias = null)
+    /// <summary>Runs one walk; returns the output bytes, whether it completed and how many calls the output holds.</summary>
+    public static (byte[] Bytes, bool Complete) Run(ITokenConstraint constraint, TokenIndex index, IReadOnlyList<int> endIds, Random random, int budget, Func<int, float>? bias = null)
     {
-        var random = new Random(seed);
-        var output = new List<int>();
-        var logits = new float[vocabulary];
+        var output = new List<byte>();
+        var logits = new float[index.VocabularySize + 3];
         for (int step = 0; step < budget; step++)
         {
             for (int i = 0; i < logits.Length; i++)
             {
-                logits[i] = (float)(random.NextDouble() * 4) + (bias?.Invoke(i) ?? 0);
+                logits[i] = random.NextSingle() * 4 + (bias?.Invoke(i) ?? 0);
             }
 
             int remaining = budget - step;
             int token = ArgMax(logits);
-            if (!constraint.IsAllowed(token, remaining))
+            if (!Allows(constraint, endIds, token, remaining))
             {
+                var saved = endIds.Select(id => logits[id]).ToArray();
                 constraint.MaskLogits(logits, remaining);
+                for (int k = 0; k < endIds.Count; k++)
+                {
+                    logits[endIds[k]] = constraint.IsComplete ? saved[k] : float.NegativeInfinity;
+                }
+
                 token = ArgMax(logits);
-                Assert.False(float.IsNegativeInfinity(logits[token]), $"the mask allowed nothing after {output.Count} tokens");
-                Assert.True(constraint.IsAllowed(token, remaining), $"the mask allowed token {token}, which IsAllowed rejects");
+                Assert.False(float.IsNegativeInfinity(logits[token]), $"the mask allowed nothing after {output.Count} bytes");
+                Assert.True(Allows(constraint, endIds, token, remaining), $"the mask allowed token {token}, which IsAllowed rejects");
+            }
+
+            if (endIds.Contains(token))
+            {
+                return ([.. output], true);
             }
 
             constraint.Accept(token);
-            output.Add(token);
-            if (TinyTable.EndIds.Contains(token))
-            {
-                return (output, true);
-            }
-
+            output.AddRange(index.BytesOf(token) ?? []);
             if (constraint.MustEnd)
             {
-                return (output, true);
+                return ([.. output], true);
             }
         }
 
-        return (output, constraint.IsComplete);
+        return ([.. output], constraint.IsComplete);
     }
 
-    public static string Text(IEnumerable<int> ids) => TinyTokenizer.Decode(ids.Where(id => !TinyTable.EndIds.Contains(id)));
+    private static bool Allows(ITokenConstraint constraint, IReadOnlyList<int> endIds, int token, int remaining) =>
+        endIds.Contains(token) ? constraint.IsComplete : constraint.IsAllowed(token, remaining);
 
     private static int ArgMax(float[] values)
     {
@@ -66,30 +69,4 @@ internal static class ConstraintWalk
 
         return best;
     }
-}
-
-/// <summary>A stand-in for the JSON constraint in these tests: exactly one fixed text, then the end.</summary>
-internal sealed class FixedTextConstraint(TokenByteTable table, string text) : ITokenConstraint
-{
-    private readonly LiteralSet _literal = new(text);
-
-    public bool IsComplete => _literal.IsComplete;
-
-    public bool MustEnd => _literal.IsComplete;
-
-    public bool IsAllowed(int tokenId, int remainingTokens) =>
-        table.EndIds.Contains(tokenId) ? IsComplete : table.Bytes(tokenId) is { } bytes && _literal.Fits(bytes);
-
-    public void MaskLogits(Span<float> logits, int remainingTokens)
-    {
-        for (int i = 0; i < logits.Length; i++)
-        {
-            if (!IsAllowed(i, remainingTokens))
-            {
-                logits[i] = float.NegativeInfinity;
-            }
-        }
-    }
-
-    public void Accept(int tokenId) => _literal.Add(table.Bytes(tokenId) ?? throw new InvalidOperationException("not text"));
 }

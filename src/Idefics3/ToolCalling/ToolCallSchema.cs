@@ -6,7 +6,8 @@ namespace Idefics3.ToolCalling;
 /// <summary>
 /// The JSON schema of one call's body: <c>{"name": {"const": N}, "arguments": &lt;N's parameter schema&gt;}</c>, an
 /// <c>anyOf</c> over the callable tools when there are several. Each parameter schema is embedded unchanged except
-/// that its <c>$schema</c> is dropped and its local <c>$ref</c> pointers are rebased onto its new place.
+/// that its <c>$schema</c> is dropped, its local <c>$ref</c> pointers are rebased onto its new place, and object schemas
+/// that list <c>properties</c> without saying anything about others get <c>"additionalProperties": false</c>.
 /// </summary>
 internal static class ToolCallSchema
 {
@@ -72,12 +73,15 @@ internal static class ToolCallSchema
         {
             case JsonValueKind.Object:
                 writer.WriteStartObject();
+                bool closed = false;
                 foreach (JsonProperty property in element.EnumerateObject())
                 {
                     if (root && property.NameEquals("$schema"))
                     {
                         continue;
                     }
+
+                    closed |= property.NameEquals("additionalProperties");
 
                     writer.WritePropertyName(property.Name);
                     if (property.NameEquals("$ref") && property.Value.ValueKind == JsonValueKind.String && property.Value.GetString() is { } target && target.StartsWith('#'))
@@ -88,6 +92,13 @@ internal static class ToolCallSchema
                     {
                         WriteRebased(writer, property.Value, pointer, root: false);
                     }
+                }
+
+                // Arguments the function does not declare would be dropped by its binder: an object schema that lists its
+                // properties and says nothing about others allows no others in a call (stricter than the schema, never looser).
+                if (!closed && element.TryGetProperty("properties", out JsonElement properties) && properties.ValueKind == JsonValueKind.Object)
+                {
+                    writer.WriteBoolean("additionalProperties", false);
                 }
 
                 writer.WriteEndObject();

@@ -51,7 +51,7 @@ public sealed class Idefics3ChatCompletionService : IChatCompletionService
         ChatHistory chatHistory, PromptExecutionSettings? executionSettings = null, Kernel? kernel = null, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(chatHistory);
-        return _bridge.GetChatMessageContentsAsync(chatHistory, Normalize(executionSettings), kernel, cancellationToken);
+        return GetAsync(chatHistory, executionSettings, kernel, cancellationToken);
     }
 
     /// <inheritdoc />
@@ -60,6 +60,21 @@ public sealed class Idefics3ChatCompletionService : IChatCompletionService
     {
         ArgumentNullException.ThrowIfNull(chatHistory);
         return _bridge.GetStreamingChatMessageContentsAsync(chatHistory, Normalize(executionSettings), kernel, cancellationToken);
+    }
+
+    private async Task<IReadOnlyList<ChatMessageContent>> GetAsync(
+        ChatHistory chatHistory, PromptExecutionSettings? executionSettings, Kernel? kernel, CancellationToken cancellationToken)
+    {
+        IReadOnlyList<ChatMessageContent> messages = await _bridge.GetChatMessageContentsAsync(chatHistory, Normalize(executionSettings), kernel, cancellationToken).ConfigureAwait(false);
+        if (kernel is not null)
+        {
+            foreach (ChatMessageContent message in messages)
+            {
+                KernelFunctionNames.Qualify(message.Items, kernel);
+            }
+        }
+
+        return messages;
     }
 
     private static PromptExecutionSettings? Normalize(PromptExecutionSettings? settings) =>

@@ -6,7 +6,7 @@ namespace Idefics3.ToolCalling;
 /// <summary>
 /// The JSON schema of one call's body: <c>{"name": {"const": N}, "arguments": &lt;N's parameter schema&gt;}</c>, an
 /// <c>anyOf</c> over the callable tools when there are several. Each parameter schema is embedded unchanged except
-/// that its <c>$schema</c> is dropped, its local <c>$ref</c> pointers are rebased onto its new place, and object schemas
+/// that its <c>$schema</c> (and Semantic Kernel's empty <c>condition</c> annotation) is dropped, its local <c>$ref</c> pointers are rebased onto its new place, and object schemas
 /// that list <c>properties</c> without saying anything about others get <c>"additionalProperties": false</c>.
 /// </summary>
 internal static class ToolCallSchema
@@ -76,7 +76,9 @@ internal static class ToolCallSchema
                 bool closed = false;
                 foreach (JsonProperty property in element.EnumerateObject())
                 {
-                    if (root && property.NameEquals("$schema"))
+                    // "$schema" belongs to a document root; Semantic Kernel writes an empty "condition" annotation into the
+                    // schema of a function without parameters (not a JSON Schema keyword, it constrains nothing).
+                    if ((root && property.NameEquals("$schema")) || (property.NameEquals("condition") && property.Value.ValueKind == JsonValueKind.String))
                     {
                         continue;
                     }

@@ -14,7 +14,7 @@ if (args is [ReceiptAgentApp.ServeArgument])
     server.Logging.ClearProviders();
     server.Logging.AddConsole(o => o.LogToStandardErrorThreshold = LogLevel.Trace);
     server.Logging.SetMinimumLevel(LogLevel.Warning);
-    server.Services.AddMcpServer().WithStdioServerTransport().WithTools(typeof(CurrencyTools));
+    server.Services.AddMcpServer().WithStdioServerTransport().WithTools([typeof(CurrencyTools)]);
     await server.Build().RunAsync();
     return 0;
 }

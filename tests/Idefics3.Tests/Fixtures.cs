@@ -11,16 +11,24 @@ internal static class TestFixtures
     {
         using var gz = new GZipStream(File.OpenRead(PathOf("llama3", "tokenizer.json.gz")), CompressionMode.Decompress);
         using var reader = new StreamReader(gz);
-        var tokenizer = HuggingFaceTokenizer.FromJson(reader.ReadToEnd());
-        tokenizer.ApplyTokenizerConfig(File.ReadAllText(PathOf("llama3", "tokenizer_config.json")));
-        return tokenizer;
+        return HuggingFaceTokenizer.FromJson(reader.ReadToEnd(), File.ReadAllText(PathOf("llama3", "tokenizer_config.json")));
     });
 
     private static readonly Lazy<HuggingFaceTokenizer> _tiny = new(() => HuggingFaceTokenizer.FromDirectory(TinyModelDirectory));
 
+    private static readonly Lazy<string> _smolVlm = new(() => GenuineModelFolder.MaterializeShared(PathOf("smolvlm-256m-instruct")));
+
+    private static readonly Lazy<HuggingFaceTokenizer> _smolVlmTokenizer = new(() => HuggingFaceTokenizer.FromDirectory(SmolVlmDirectory));
+
     public static HuggingFaceTokenizer Llama3Tokenizer => _llama3.Value;
 
     public static HuggingFaceTokenizer TinyTokenizer => _tiny.Value;
+
+    /// <summary>Gets the genuine SmolVLM-256M-Instruct processor and tokenizer files, as a model folder (no weights).</summary>
+    public static string SmolVlmDirectory => _smolVlm.Value;
+
+    /// <summary>Gets the genuine SmolVLM tokenizer, loaded from <see cref="SmolVlmDirectory"/> as a user's folder is.</summary>
+    public static HuggingFaceTokenizer SmolVlmTokenizer => _smolVlmTokenizer.Value;
 
     public static string TinyModelDirectory => PathOf("tiny-idefics3", "model");
 

@@ -43,6 +43,24 @@ public sealed record GenerationConfig
         return File.Exists(file) ? Load(file) : null;
     }
 
+    /// <summary>
+    /// The generation settings of a model without <c>generation_config.json</c>, as Hugging Face's
+    /// <c>GenerationConfig.from_model_config</c> derives them: the top-level <c>eos_token_id</c> / <c>bos_token_id</c> /
+    /// <c>pad_token_id</c> of config.json, and where those are absent the ones of <c>text_config</c>.
+    /// </summary>
+    /// <param name="config">The model configuration.</param>
+    /// <returns>The derived configuration.</returns>
+    public static GenerationConfig FromModelConfig(Idefics3Config config)
+    {
+        ArgumentNullException.ThrowIfNull(config);
+        return new GenerationConfig
+        {
+            BosTokenId = config.Text.BosTokenId,
+            EosTokenIds = config.EosTokenIds.Count > 0 ? config.EosTokenIds : config.Text.EosTokenIds,
+            PadTokenId = config.PadTokenId ?? config.Text.PadTokenId,
+        };
+    }
+
     /// <summary>Parses the text of a <c>generation_config.json</c>.</summary>
     /// <param name="json">The JSON text.</param>
     /// <param name="fileName">The file name used in error messages.</param>

@@ -31,6 +31,12 @@ public sealed record Idefics3Config
     /// <summary>Gets the Llama decoder configuration.</summary>
     public required TextConfig Text { get; init; }
 
+    /// <summary>
+    /// Gets the top-level <c>eos_token_id</c> values (usually absent for these models). Only read when the model has no
+    /// <c>generation_config.json</c>: see <see cref="GenerationConfig.FromModelConfig"/>.
+    /// </summary>
+    public IReadOnlyList<int> EosTokenIds { get; init; } = [];
+
     /// <summary>Gets the number of <c>&lt;image&gt;</c> tokens per tile: (image_size / patch_size)² / scale_factor².</summary>
     public int ImageSeqLen => Vision.NumPatches / (ScaleFactor * ScaleFactor);
 
@@ -73,6 +79,7 @@ public sealed record Idefics3Config
             ScaleFactor = f.Int("scale_factor", 2),
             TieWordEmbeddings = f.Bool("tie_word_embeddings", false),
             PadTokenId = f.Has("pad_token_id") ? f.OptionalInt("pad_token_id") : 128002,
+            EosTokenIds = f.IntOrList("eos_token_id"),
             Vision = VisionConfig.Read(vision),
             Text = TextConfig.Read(text),
         };

@@ -63,11 +63,10 @@ public sealed partial class Idefics3Engine : IDisposable, IAsyncDisposable
             _prefixCache = new PrefixCacheIndex<KvCache>(options.PrefixCacheBytes, KvCacheBytes, static c => c.Dispose());
         }
 
-        _endOfSequence = [.. generationConfig?.EosTokenIds ?? [], .. network.Config.Text.EosTokenIds];
-        if (Tokenizer.TokenToId("<end_of_utterance>") is int endOfUtterance)
-        {
-            _endOfSequence.Add(endOfUtterance);
-        }
+        // As Hugging Face's generate: the generation config is the one source of end-of-sequence ids (config.json only
+        // when the model has no generation_config.json). Not text_config's eos (SmolVLM: <|im_end|>, which the model
+        // may write inside an answer) and no token looked up by name. Callers add their own with StopTokenIds.
+        _endOfSequence = [.. (generationConfig ?? GenerationConfig.FromModelConfig(network.Config)).EosTokenIds];
     }
 
     /// <summary>Gets the folder the model was loaded from.</summary>
@@ -94,7 +93,10 @@ public sealed partial class Idefics3Engine : IDisposable, IAsyncDisposable
     /// <summary>Gets the model's context window in tokens (prompt plus output).</summary>
     public int ContextWindow => Network.Config.Text.MaxPositionEmbeddings;
 
-    /// <summary>Gets the end-of-sequence token ids that stop generation.</summary>
+    /// <summary>
+    /// Gets the end-of-sequence token ids that stop generation: the <c>eos_token_id</c> of generation_config.json, as
+    /// Hugging Face's <c>generate</c> (config.json's when that file is absent). <see cref="GenerationOptions.StopTokenIds"/> adds more per request.
+    /// </summary>
     public IReadOnlySet<int> EndOfSequenceTokenIds => _endOfSequence;
 
     /// <summary>Gets the compute dtype.</summary>

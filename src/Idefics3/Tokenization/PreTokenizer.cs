@@ -5,33 +5,41 @@ using Idefics3.Configuration;
 namespace Idefics3.Tokenization;
 
 /// <summary>
-/// The pre-tokenizer chain of a Hugging Face byte-level tokenizer: regex splits (Split, ByteLevel with its GPT-2
-/// regex) and Digits. The final byte mapping is done by the BPE model.
+/// The pre-tokenizer chain of a Hugging Face byte-level tokenizer: regex splits (<c>Split</c>, <c>ByteLevel</c> with
+/// its GPT-2 regex) over code points (<see cref="CodePointRegex"/>) and <c>Digits</c> (<see cref="DigitSplitter"/>).
+/// The final byte mapping is done by the BPE model.
 /// </summary>
 internal sealed class PreTokenizer
 {
     /// <summary>The regex GPT-2 style ByteLevel pre-tokenizers use when <c>use_regex</c> is true.</summary>
     public const string Gpt2Pattern = @"'s|'t|'re|'ve|'m|'ll|'d| ?\p{L}+| ?\p{N}+| ?[^\s\p{L}\p{N}]+|\s+(?!\S)|\s+";
 
-    private readonly List<Func<string, IEnumerable<string>>> _steps;
+    private readonly List<Action<string, List<string>>> _steps;
 
-    private PreTokenizer(List<Func<string, IEnumerable<string>>> steps)
+    private PreTokenizer(List<Action<string, List<string>>> steps)
     {
         _steps = steps;
     }
 
     /// <summary>Builds the chain for a plain GPT-2 byte-level tokenizer (slow vocab.json + merges.txt files).</summary>
-    public static PreTokenizer Gpt2() => new([RegexSplit(Gpt2Pattern)]);
+    /// <returns>The chain.</returns>
+    public static PreTokenizer Gpt2() => new([Isolated(Gpt2Pattern)]);
 
     /// <summary>Parses the <c>pre_tokenizer</c> node of tokenizer.json.</summary>
+    /// <param name="node">The node (or default when absent).</param>
+    /// <param name="file">The file name for error messages.</param>
+    /// <returns>The chain.</returns>
+    /// <exception cref="ConfigurationException">A step is not supported.</exception>
     public static PreTokenizer FromJson(JsonElement node, string file)
     {
-        var steps = new List<Func<string, IEnumerable<string>>>();
+        var steps = new List<Action<string, List<string>>>();
         Add(node, steps, file);
         return new PreTokenizer(steps);
     }
 
     /// <summary>Splits a text segment into pre-tokens.</summary>
+    /// <param name="text">The text.</param>
+    /// <returns>The pieces in order.</returns>
     public List<string> Split(string text)
     {
         var pieces = new List<string> { text };
@@ -40,7 +48,7 @@ internal sealed class PreTokenizer
             var next = new List<string>(pieces.Count * 2);
             foreach (string piece in pieces)
             {
-                next.AddRange(step(piece));
+                step(piece, next);
             }
 
             pieces = next;
@@ -49,9 +57,9 @@ internal sealed class PreTokenizer
         return pieces;
     }
 
-    private static void Add(JsonElement node, List<Func<string, IEnumerable<string>>> steps, string file)
+    private static void Add(JsonElement node, List<Action<string, List<string>>> steps, string file)
     {
-        if (node.ValueKind == JsonValueKind.Null)
+        if (node.ValueKind is JsonValueKind.Null or JsonValueKind.Undefined)
         {
             return;
         }
@@ -74,43 +82,17 @@ internal sealed class PreTokenizer
 
                 if (!node.TryGetProperty("use_regex", out var useRegex) || useRegex.ValueKind != JsonValueKind.False)
                 {
-                    steps.Add(RegexSplit(Gpt2Pattern));
+                    steps.Add(Isolated(Gpt2Pattern));
                 }
 
                 break;
             case "Split":
-                {
-                    var pattern = node.GetProperty("pattern");
-                    string behavior = node.TryGetProperty("behavior", out var b) ? b.GetString() ?? "Isolated" : "Isolated";
-                    if (node.TryGetProperty("invert", out var inv) && inv.ValueKind == JsonValueKind.True)
-                    {
-                        throw new ConfigurationException(file, "pre_tokenizer.invert", "inverted Split is not supported.");
-                    }
-
-                    string regex = pattern.TryGetProperty("Regex", out var r)
-                        ? r.GetString() ?? string.Empty
-                        : Regex.Escape(pattern.GetProperty("String").GetString() ?? string.Empty);
-                    if (behavior == "Isolated")
-                    {
-                        steps.Add(RegexSplit(regex));
-                    }
-                    else if (behavior == "Removed")
-                    {
-                        var re = new Regex(regex, RegexOptions.Compiled | RegexOptions.CultureInvariant);
-                        steps.Add(s => re.Split(s).Where(p => p.Length > 0));
-                    }
-                    else
-                    {
-                        throw new ConfigurationException(file, "pre_tokenizer.behavior", $"Split behavior '{behavior}' is not supported.");
-                    }
-
-                    break;
-                }
-
+                steps.Add(SplitStep(node, file));
+                break;
             case "Digits":
                 {
                     bool individual = node.TryGetProperty("individual_digits", out var d) && d.ValueKind == JsonValueKind.True;
-                    steps.Add(s => SplitDigits(s, individual));
+                    steps.Add((s, output) => DigitSplitter.Split(s, individual, output));
                     break;
                 }
 
@@ -119,86 +101,30 @@ internal sealed class PreTokenizer
         }
     }
 
-    private static Func<string, IEnumerable<string>> RegexSplit(string pattern)
+    private static Action<string, List<string>> SplitStep(JsonElement node, string file)
     {
-        var regex = new Regex(pattern, RegexOptions.Compiled | RegexOptions.CultureInvariant);
-        return s => IsolatedSplit(regex, s);
+        var pattern = node.GetProperty("pattern");
+        string behavior = node.TryGetProperty("behavior", out var b) ? b.GetString() ?? "Isolated" : "Isolated";
+        if (node.TryGetProperty("invert", out var inv) && inv.ValueKind == JsonValueKind.True)
+        {
+            throw new ConfigurationException(file, "pre_tokenizer.invert", "inverted Split is not supported.");
+        }
+
+        string regex = pattern.TryGetProperty("Regex", out var r)
+            ? r.GetString() ?? string.Empty
+            : Regex.Escape(pattern.GetProperty("String").GetString() ?? string.Empty);
+        var compiled = new CodePointRegex(regex);
+        return behavior switch
+        {
+            "Isolated" => (s, output) => compiled.Split(s, keepMatches: true, output),
+            "Removed" => (s, output) => compiled.Split(s, keepMatches: false, output),
+            _ => throw new ConfigurationException(file, "pre_tokenizer.behavior", $"Split behavior '{behavior}' is not supported."),
+        };
     }
 
-    private static List<string> IsolatedSplit(Regex regex, string text)
+    private static Action<string, List<string>> Isolated(string pattern)
     {
-        var result = new List<string>();
-        int last = 0;
-        foreach (var m in regex.EnumerateMatches(text))
-        {
-            if (m.Length == 0)
-            {
-                continue;
-            }
-
-            if (m.Index > last)
-            {
-                result.Add(text[last..m.Index]);
-            }
-
-            result.Add(text.Substring(m.Index, m.Length));
-            last = m.Index + m.Length;
-        }
-
-        if (last < text.Length)
-        {
-            result.Add(text[last..]);
-        }
-
-        return result;
-    }
-
-    private static List<string> SplitDigits(string text, bool individual)
-    {
-        var result = new List<string>();
-        int start = 0;
-        for (int i = 0; i < text.Length; i++)
-        {
-            bool digit = char.IsDigit(text[i]) || char.GetUnicodeCategory(text[i]) is System.Globalization.UnicodeCategory.LetterNumber or System.Globalization.UnicodeCategory.OtherNumber;
-            if (!digit)
-            {
-                continue;
-            }
-
-            if (individual)
-            {
-                if (i > start)
-                {
-                    result.Add(text[start..i]);
-                }
-
-                result.Add(text.Substring(i, 1));
-                start = i + 1;
-            }
-            else
-            {
-                int j = i;
-                while (j < text.Length && char.IsDigit(text[j]))
-                {
-                    j++;
-                }
-
-                if (i > start)
-                {
-                    result.Add(text[start..i]);
-                }
-
-                result.Add(text[i..j]);
-                start = j;
-                i = j - 1;
-            }
-        }
-
-        if (start < text.Length)
-        {
-            result.Add(text[start..]);
-        }
-
-        return result;
+        var compiled = new CodePointRegex(pattern);
+        return (s, output) => compiled.Split(s, keepMatches: true, output);
     }
 }

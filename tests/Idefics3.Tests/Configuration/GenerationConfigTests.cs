@@ -40,4 +40,17 @@ public sealed class GenerationConfigTests
         ex = Assert.Throws<ConfigurationException>(() => GenerationConfig.Parse("""{"eos_token_id": [1, "x"]}"""));
         Assert.Equal("eos_token_id", ex.Field);
     }
+
+    [Fact]
+    public void Without_generation_config_the_model_config_eos_is_used_top_level_first_as_from_model_config()
+    {
+        var genuine = Idefics3Config.Load(TestFixtures.SmolVlmDirectory);
+        Assert.Equal([2], GenerationConfig.FromModelConfig(genuine).EosTokenIds);
+
+        string json = File.ReadAllText(Path.Combine(TestFixtures.SmolVlmDirectory, "config.json"));
+        var node = System.Text.Json.Nodes.JsonNode.Parse(json)!;
+        node["eos_token_id"] = new System.Text.Json.Nodes.JsonArray(49279, 7);
+        var topLevel = Idefics3Config.Parse(node.ToJsonString());
+        Assert.Equal([49279, 7], GenerationConfig.FromModelConfig(topLevel).EosTokenIds);
+    }
 }

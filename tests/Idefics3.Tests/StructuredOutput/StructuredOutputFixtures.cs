@@ -31,8 +31,6 @@ internal static class StructuredOutputFixtures
     {
         using var gz = new GZipStream(File.OpenRead(TestFixtures.PathOf(folder, "tokenizer.json.gz")), CompressionMode.Decompress);
         using var reader = new StreamReader(gz);
-        var tokenizer = HuggingFaceTokenizer.FromJson(reader.ReadToEnd());
-        tokenizer.ApplyTokenizerConfig(File.ReadAllText(TestFixtures.PathOf(folder, "tokenizer_config.json")));
-        return tokenizer;
+        return HuggingFaceTokenizer.FromJson(reader.ReadToEnd(), File.ReadAllText(TestFixtures.PathOf(folder, "tokenizer_config.json")));
     }
 }

@@ -1,4 +1,6 @@
 using Microsoft.Extensions.AI;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
 using Microsoft.SemanticKernel;
 using Microsoft.SemanticKernel.ChatCompletion;
 
@@ -9,6 +11,10 @@ namespace Idefics3.SemanticKernel;
 /// IChatClient bridge onto <see cref="Idefics3ChatClient"/>, so <c>ChatHistory</c> text and <c>ImageContent</c>
 /// (bytes with a MIME type, data URI, or URI when the client allows fetching) map exactly as they do for
 /// Microsoft.Extensions.AI callers. Usage is reported in each message's metadata under <c>Usage</c>.
+/// Kernel functions offered with <c>FunctionChoiceBehavior.Auto()</c> or <c>Required()</c> are invoked automatically
+/// (Semantic Kernel's <c>KernelFunctionInvokingChatClient</c> sits over the client, as in Semantic Kernel's own
+/// connectors, with its filters and round cap); with <c>autoInvoke: false</c> the calls are returned to the caller as
+/// <c>FunctionCallContent</c>; <c>None()</c> describes the functions but lets the model call none.
 /// </summary>
 public sealed class Idefics3ChatCompletionService : IChatCompletionService
 {
@@ -27,7 +33,12 @@ public sealed class Idefics3ChatCompletionService : IChatCompletionService
         }
 
         ChatClient = chatClient;
-        _bridge = chatClient.AsChatCompletionService(serviceProvider);
+
+        // Function invocation as Semantic Kernel's own connectors build it, unless the caller's pipeline already invokes functions.
+        IChatClient invoking = chatClient.GetService<FunctionInvokingChatClient>() is not null
+            ? chatClient
+            : chatClient.AsBuilder().UseKernelFunctionInvocation(serviceProvider?.GetService<ILoggerFactory>()).Build(serviceProvider);
+        _bridge = invoking.AsChatCompletionService(serviceProvider);
     }
 
     /// <summary>Gets the chat client this service runs on.</summary>
@@ -41,7 +52,7 @@ public sealed class Idefics3ChatCompletionService : IChatCompletionService
         ChatHistory chatHistory, PromptExecutionSettings? executionSettings = null, Kernel? kernel = null, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(chatHistory);
-        return _bridge.GetChatMessageContentsAsync(chatHistory, Normalize(executionSettings), kernel, cancellationToken);
+        return GetAsync(chatHistory, executionSettings, kernel, cancellationToken);
     }
 
     /// <inheritdoc />
@@ -50,6 +61,21 @@ public sealed class Idefics3ChatCompletionService : IChatCompletionService
     {
         ArgumentNullException.ThrowIfNull(chatHistory);
         return _bridge.GetStreamingChatMessageContentsAsync(chatHistory, Normalize(executionSettings), kernel, cancellationToken);
+    }
+
+    private async Task<IReadOnlyList<ChatMessageContent>> GetAsync(
+        ChatHistory chatHistory, PromptExecutionSettings? executionSettings, Kernel? kernel, CancellationToken cancellationToken)
+    {
+        IReadOnlyList<ChatMessageContent> messages = await _bridge.GetChatMessageContentsAsync(chatHistory, Normalize(executionSettings), kernel, cancellationToken).ConfigureAwait(false);
+        if (kernel is not null)
+        {
+            foreach (ChatMessageContent message in messages)
+            {
+                KernelFunctionNames.Qualify(message.Items, kernel);
+            }
+        }
+
+        return messages;
     }
 
     private static Idefics3PromptExecutionSettings? Normalize(PromptExecutionSettings? settings)

@@ -11,6 +11,30 @@ public sealed class AgentTests : IClassFixture<KernelFixture>
     public AgentTests(KernelFixture fixture) => _fixture = fixture;
 
     [Fact]
+    public async Task An_agent_with_tools_calls_them_across_turns_with_images_in_the_conversation()
+    {
+        var recorder = new RecordingChatClient(_fixture.ChatClient);
+        var calls = new List<string>();
+        AIFunction describe = AIFunctionFactory.Create((string colour) => { calls.Add(colour); return $"A {colour} logo."; }, "lookup_logo", "Looks up a logo by its main colour.");
+        AIAgent agent = recorder.AsAIAgent(instructions: "You identify logos.", name: "logos", tools: [describe]);
+        AgentSession session = await agent.CreateSessionAsync();
+        var required = new ChatClientAgentRunOptions(new ChatOptions { Temperature = 0, MaxOutputTokens = 120, ToolMode = ChatToolMode.RequireAny, AllowMultipleToolCalls = false });
+
+        AgentResponse first = await agent.RunAsync(
+            new ChatMessage(ChatRole.User, [new DataContent(KernelFixture.ImageC, "image/png"), new TextContent("Which logo is this?")]), session, required);
+        AgentResponse second = await agent.RunAsync(new ChatMessage(ChatRole.User, "And the one after it?"), session, required);
+
+        Assert.Equal(2, calls.Count);
+        Assert.Single(first.Messages.SelectMany(m => m.Contents).OfType<FunctionResultContent>());
+        Assert.Single(second.Messages.SelectMany(m => m.Contents).OfType<FunctionResultContent>());
+        GenerationResult last = KernelFixture.Raw(recorder.Responses[^1]);
+        string prompt = _fixture.Engine.Tokenizer.Decode(last.InputIds);
+        Assert.Contains($"<tool_response name=\"lookup_logo\">A {calls[0]} logo.</tool_response>", prompt, StringComparison.Ordinal);
+        Assert.Contains($"<tool_response name=\"lookup_logo\">A {calls[1]} logo.</tool_response>", prompt, StringComparison.Ordinal);
+        Assert.Contains(_fixture.Engine.Processor.ImageTokenId, last.InputIds); // turn 1's image is still in the conversation
+    }
+
+    [Fact]
     public async Task An_agent_runs_a_multi_turn_conversation_with_images_and_keeps_the_history_in_its_session()
     {
         var recorder = new RecordingChatClient(_fixture.ChatClient);

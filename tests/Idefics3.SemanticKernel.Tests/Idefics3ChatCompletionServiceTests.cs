@@ -237,17 +237,66 @@ public sealed class Idefics3ChatCompletionServiceTests : IClassFixture<KernelFix
     }
 
     [Fact]
-    public async Task Kernel_functions_offered_for_automatic_calling_are_refused_not_ignored()
+    public async Task Required_kernel_functions_are_invoked_automatically_and_their_result_feeds_the_next_turn()
     {
         Kernel kernel = _fixture.Kernel.Clone();
-        kernel.Plugins.AddFromFunctions("clock", [KernelFunctionFactory.CreateFromMethod(() => "noon", "now")]);
+        int invoked = 0;
+        kernel.Plugins.AddFromFunctions("clock", [KernelFunctionFactory.CreateFromMethod(() => { invoked++; return "noon"; }, "now")]);
         var history = new ChatHistory();
         history.AddUserMessage("What time is it?");
 
-        await Assert.ThrowsAsync<NotSupportedException>(() => _fixture.ChatCompletion.GetChatMessageContentAsync(
-            history, new Idefics3PromptExecutionSettings { FunctionChoiceBehavior = FunctionChoiceBehavior.Auto() }, kernel));
-        await Assert.ThrowsAsync<NotSupportedException>(() => _fixture.ChatCompletion.GetChatMessageContentAsync(
-            history, new PromptExecutionSettings { FunctionChoiceBehavior = FunctionChoiceBehavior.Auto(), ExtensionData = new Dictionary<string, object> { ["max_tokens"] = 2 } }, kernel));
+        ChatMessageContent reply = await _fixture.ChatCompletion.GetChatMessageContentAsync(
+            history, new Idefics3PromptExecutionSettings { FunctionChoiceBehavior = FunctionChoiceBehavior.Required(), Temperature = 0, MaxTokens = 200 }, kernel);
+
+        // Semantic Kernel keeps Required() for every round of its loop (up to its own cap), so the function runs at least once.
+        Assert.True(invoked >= 1);
+        Assert.Equal(AuthorRole.Assistant, reply.Role);
+        Microsoft.SemanticKernel.FunctionResultContent result = history.SelectMany(m => m.Items).OfType<Microsoft.SemanticKernel.FunctionResultContent>().First();
+        Assert.EndsWith("now", result.FunctionName, StringComparison.Ordinal);
+        Assert.Equal("noon", result.Result?.ToString());
+        GenerationResult last = KernelFixture.Raw(reply);
+        Assert.Contains("<tool_response name=\"clock_now\">noon</tool_response>", _fixture.Engine.Tokenizer.Decode(last.InputIds), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task With_autoInvoke_false_the_calls_are_handed_to_the_caller_who_can_invoke_them()
+    {
+        Kernel kernel = _fixture.Kernel.Clone();
+        int invoked = 0;
+        kernel.Plugins.AddFromFunctions("clock", [KernelFunctionFactory.CreateFromMethod((string zone) => { invoked++; return $"noon in {zone}"; }, "now")]);
+        var history = new ChatHistory();
+        history.AddUserMessage("What time is it?");
+
+        ChatMessageContent reply = await _fixture.ChatCompletion.GetChatMessageContentAsync(
+            history, new Idefics3PromptExecutionSettings { FunctionChoiceBehavior = FunctionChoiceBehavior.Required(autoInvoke: false), Temperature = 0, MaxTokens = 200 }, kernel);
+
+        Assert.Equal(0, invoked);
+        Microsoft.SemanticKernel.FunctionCallContent call = Assert.Single(Microsoft.SemanticKernel.FunctionCallContent.GetFunctionCalls(reply));
+        Assert.True(call.PluginName == "clock" && call.FunctionName == "now", $"{call.PluginName} / {call.FunctionName}");
+        Microsoft.SemanticKernel.FunctionResultContent result = await call.InvokeAsync(kernel);
+        Assert.Equal(1, invoked);
+        Assert.StartsWith("noon in ", result.Result?.ToString(), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Auto_shows_the_functions_and_lets_the_model_answer_in_text_and_None_keeps_them_out()
+    {
+        Kernel kernel = _fixture.Kernel.Clone();
+        int invoked = 0;
+        kernel.Plugins.AddFromFunctions("clock", [KernelFunctionFactory.CreateFromMethod(() => { invoked++; return "noon"; }, "now")]);
+        var history = new ChatHistory();
+        history.AddUserMessage("Say hi.");
+
+        ChatMessageContent auto = await _fixture.ChatCompletion.GetChatMessageContentAsync(
+            history, new Idefics3PromptExecutionSettings { FunctionChoiceBehavior = FunctionChoiceBehavior.Auto(), Temperature = 0, MaxTokens = 4 }, kernel);
+        ChatMessageContent none = await _fixture.ChatCompletion.GetChatMessageContentAsync(
+            history, new Idefics3PromptExecutionSettings { FunctionChoiceBehavior = FunctionChoiceBehavior.None(), Temperature = 0, MaxTokens = 4 }, kernel);
+
+        // Auto shows the functions to the model, which may answer in text (the tiny model does); None keeps them out.
+        Assert.Equal(0, invoked);
+        Assert.Empty(Microsoft.SemanticKernel.FunctionCallContent.GetFunctionCalls(none));
+        Assert.Contains("clock_now", _fixture.Engine.Tokenizer.Decode(KernelFixture.Raw(auto).InputIds), StringComparison.Ordinal);
+        Assert.DoesNotContain("clock_now", _fixture.Engine.Tokenizer.Decode(KernelFixture.Raw(none).InputIds), StringComparison.Ordinal);
     }
 
     [Fact]

@@ -27,6 +27,7 @@ internal static class BenchCommand
         var skipLarge = new Option<bool>("--skip-17-tiles") { Description = "Skip the 17-tile time to first token, decode and warm-turn measurements." };
         var workDir = new Option<string?>("--work-dir") { Description = "Where random-weight models are written (default: the temp folder)." };
         var json = new Option<string?>("--json") { Description = "Also write the results as JSON to this file ('-' for stdout, then the table goes to stderr)." };
+        var toolCalls = new Option<string?>("--tool-call-constraint") { Description = "Only measure the tool-call constraint's cost per token on the tokenizer of this model folder (no forward passes)." };
         var ompWait = new Option<string?>("--omp-wait-policy") { Description = "Set OMP_WAIT_POLICY (active|passive) natively before libtorch loads, to compare." };
         ompWait.AcceptOnlyFromAmong("active", "passive");
         var decodeStep = new Option<bool>("--decode-step")
@@ -35,7 +36,7 @@ internal static class BenchCommand
         };
         var context = new Option<int>("--context") { Description = "Context length for --decode-step.", DefaultValueFactory = _ => 1100 };
         var command = new Command("bench", "Measure speed and memory of a model shape against this machine's roofline (bandwidth, GEMM peak).");
-        foreach (Option option in new Option[] { shape, model, dtype, repeat, decodeTokens, skipLarge, workDir, json, ompWait, decodeStep, context })
+        foreach (Option option in new Option[] { shape, model, dtype, repeat, decodeTokens, skipLarge, workDir, json, ompWait, decodeStep, context, toolCalls })
         {
             command.Options.Add(option);
         }
@@ -45,6 +46,12 @@ internal static class BenchCommand
             if (parse.GetValue(ompWait) is string policy)
             {
                 NativeEnvironment.SetIfUnset("OMP_WAIT_POLICY", policy.ToUpperInvariant());
+            }
+
+            if (parse.GetValue(toolCalls) is string vocabularyFolder)
+            {
+                Bench.ToolCallBench.Run(vocabularyFolder, Console.Out);
+                return ExitCodes.Success;
             }
 
             string? modelPath = parse.GetValue(model);

@@ -3,13 +3,18 @@ using Idefics3.Generation;
 using Idefics3.Imaging;
 using Idefics3.Processing;
 using Idefics3.StructuredOutput;
+using Idefics3.ToolCalling;
 using Microsoft.Extensions.AI;
 using Microsoft.Extensions.Logging;
 
 namespace Idefics3.ChatClient;
 
 /// <summary>A chat request mapped to the engine's inputs.</summary>
-internal sealed record MappedRequest(IReadOnlyList<PromptMessage> Conversation, GenerationOptions Generation, ProcessorOptions Processing);
+/// <param name="Conversation">The prompt's messages.</param>
+/// <param name="Generation">Sampling and length options.</param>
+/// <param name="Processing">Image processing options.</param>
+/// <param name="Tools">The tools the model may call, or null when the request offers none (or its tool mode is None).</param>
+internal sealed record MappedRequest(IReadOnlyList<PromptMessage> Conversation, GenerationOptions Generation, ProcessorOptions Processing, ToolSet? Tools = null);
 
 /// <summary>
 /// The one prompt builder of both chat surfaces (Semantic Kernel reaches it through its IChatClient bridge): maps
@@ -52,26 +57,45 @@ internal sealed partial class ChatRequestMapper
     {
         ArgumentNullException.ThrowIfNull(messages);
         CheckOptions(options, modelId);
+        ToolSet? tools = ToolSet.FromOptions(options);
 
         var conversation = new List<PromptMessage>();
+        var callNames = new Dictionary<string, string>(StringComparer.Ordinal);
         foreach (ChatMessage message in messages)
         {
             ArgumentNullException.ThrowIfNull(message, nameof(messages));
             string? role = MapRole(message.Role);
             if (role is null)
             {
-                Unsupported($"a message with role '{message.Role}'", "only system, user and assistant messages reach the model");
+                Unsupported($"a message with role '{message.Role}'", "only system, user, assistant and tool messages reach the model");
                 continue;
             }
 
             var contents = new List<PromptContent>(message.Contents.Count);
+            Type? previous = null;
             foreach (AIContent content in message.Contents)
             {
-                PromptContent? mapped = await MapContentAsync(content, role, cancellationToken).ConfigureAwait(false);
-                if (mapped is not null)
+                switch (content)
                 {
-                    contents.Add(mapped);
+                    case FunctionCallContent call:
+                        // Earlier calls are replayed as the assistant's envelope text, one per line.
+                        callNames[call.CallId] = call.Name;
+                        contents.Add(new PromptText((previous == typeof(FunctionCallContent) ? ToolCallProtocol.CallSeparator : string.Empty) + ToolHistory.CallText(call)));
+                        break;
+                    case FunctionResultContent result:
+                        await MapToolResultAsync(result, role, callNames, previous == typeof(FunctionResultContent), contents, cancellationToken).ConfigureAwait(false);
+                        break;
+                    default:
+                        PromptContent? mapped = await MapContentAsync(content, role, cancellationToken).ConfigureAwait(false);
+                        if (mapped is not null)
+                        {
+                            contents.Add(mapped);
+                        }
+
+                        break;
                 }
+
+                previous = content.GetType();
             }
 
             // A message with nothing the model can read is left out (the chat template needs content to render a turn).
@@ -86,6 +110,11 @@ internal sealed partial class ChatRequestMapper
         {
             // Semantic Kernel's semantics: the setting's prompt is used only when the history brings no system message.
             conversation.Insert(0, PromptMessage.FromText("system", systemPrompt));
+        }
+
+        if (tools is not null)
+        {
+            AppendSystemText(conversation, ToolPrompt.Build(tools));
         }
 
         if (!string.IsNullOrEmpty(options?.Instructions))
@@ -112,14 +141,55 @@ internal sealed partial class ChatRequestMapper
             throw new ArgumentException("The request has no message with content the model can read.", nameof(messages));
         }
 
-        GenerationOptions generation = MapGeneration(client, options);
+        GenerationOptions generation = MapGeneration(client, options) with { Tools = tools };
         if (generation.ResponseFormat is { } format)
         {
             // The model cannot see the grammar: the format is also shown to it, as a system instruction.
             SchemaInstruction.AddTo(conversation, format);
         }
 
-        return new MappedRequest(conversation, generation, MapProcessing(options));
+        return new MappedRequest(conversation, generation, MapProcessing(options), tools);
+    }
+
+    /// <summary>Appends <paramref name="text"/> to the leading system message, or adds one.</summary>
+    private static void AppendSystemText(List<PromptMessage> conversation, string text)
+    {
+        if (conversation.Count > 0 && conversation[0].Role == "system")
+        {
+            IReadOnlyList<PromptContent> existing = conversation[0].Contents;
+            conversation[0] = conversation[0] with { Contents = existing.Count == 0 ? [new PromptText(text)] : [.. existing, new PromptText("\n\n" + text)] };
+        }
+        else
+        {
+            conversation.Insert(0, PromptMessage.FromText("system", text));
+        }
+    }
+
+    /// <summary>A tool result as the protocol's result block in a user turn: text and JSON verbatim, images as images.</summary>
+    private async Task MapToolResultAsync(
+        FunctionResultContent result, string role, Dictionary<string, string> callNames, bool afterResult, List<PromptContent> contents, CancellationToken cancellationToken)
+    {
+        if (!callNames.TryGetValue(result.CallId, out string? name))
+        {
+            throw new ArgumentException(
+                $"A FunctionResultContent has call id '{result.CallId}', which matches no FunctionCallContent earlier in the conversation; " +
+                "send the assistant message with the call before its result.",
+                nameof(result));
+        }
+
+        contents.Add(new PromptText((afterResult ? ToolCallProtocol.ResponseSeparator : string.Empty) + ToolCallProtocol.ResponseOpen(name)));
+        foreach (object part in ToolHistory.ResultParts(result))
+        {
+            PromptContent? mapped = part is AIContent content
+                ? await MapContentAsync(content, role, cancellationToken).ConfigureAwait(false)
+                : new PromptText((string)part);
+            if (mapped is not null)
+            {
+                contents.Add(mapped);
+            }
+        }
+
+        contents.Add(new PromptText(ToolCallProtocol.ResponseClose));
     }
 
     /// <summary>Maps MEAI's response format: JSON with or without a schema; text (or none) keeps the engine options' format.</summary>
@@ -142,7 +212,13 @@ internal sealed partial class ChatRequestMapper
             return "user";
         }
 
-        return role == ChatRole.Assistant ? "assistant" : null;
+        if (role == ChatRole.Assistant)
+        {
+            return "assistant";
+        }
+
+        // Tool results come back as a user turn: the template capitalises any role, and "Tool:" is a word the model never saw.
+        return role == ChatRole.Tool ? "user" : null;
     }
 
     private async Task<PromptContent?> MapContentAsync(AIContent content, string role, CancellationToken cancellationToken)
@@ -171,10 +247,6 @@ internal sealed partial class ChatRequestMapper
                 // Usage reported by an earlier response is bookkeeping, not something the model reads.
                 return null;
 
-            case FunctionCallContent or FunctionResultContent:
-                Unsupported($"{content.GetType().Name} in a {role} message", "tool calling is not supported by this client yet");
-                return null;
-
             default:
                 Unsupported($"{content.GetType().Name} in a {role} message", "this model reads text and images only");
                 return null;
@@ -191,12 +263,6 @@ internal sealed partial class ChatRequestMapper
         if (options.ModelId is { Length: > 0 } requested && !string.Equals(requested, modelId, StringComparison.OrdinalIgnoreCase))
         {
             throw new ArgumentException($"ChatOptions.ModelId is '{requested}', but this client serves '{modelId}'.", nameof(options));
-        }
-
-        if (options.Tools is { Count: > 0 } && options.ToolMode is not NoneChatToolMode)
-        {
-            throw new NotSupportedException(
-                $"Tool calling is not supported by this client yet; the request offers {options.Tools.Count} tool(s). Remove the tools or set ToolMode to None.");
         }
 
         if (!string.IsNullOrEmpty(options.ConversationId))

@@ -3,6 +3,7 @@ using Idefics3.ChatClient;
 using Idefics3.Generation;
 using Idefics3.Processing;
 using Idefics3.Tokenization;
+using Idefics3.ToolCalling;
 using Microsoft.Extensions.AI;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
@@ -61,8 +62,11 @@ public sealed class Idefics3ChatClient : IChatClient
         cancellationToken.ThrowIfCancellationRequested();
 
         // The engine's result (prompt and output token ids included) is the raw representation, as MEAI clients do with
-        // their provider's response; Semantic Kernel surfaces it as InnerContent.
-        var message = new ChatMessage(ChatRole.Assistant, result.Text)
+        // their provider's response; Semantic Kernel surfaces it as InnerContent. With tools, call envelopes in the text
+        // become FunctionCallContent.
+        List<AIContent> contents = request.Tools is null ? [new TextContent(result.Text)] : ToolCallAssembler.ParseAll(result.Text);
+        bool calls = contents.Any(c => c is FunctionCallContent);
+        var message = new ChatMessage(ChatRole.Assistant, contents)
         {
             MessageId = NewId("msg"),
             CreatedAt = created,
@@ -74,7 +78,7 @@ public sealed class Idefics3ChatClient : IChatClient
             ResponseId = NewId("resp"),
             ModelId = ModelId,
             CreatedAt = created,
-            FinishReason = MapFinish(result.FinishReason),
+            FinishReason = MapFinish(result.FinishReason, calls),
             Usage = MapUsage(result.Usage),
             RawRepresentation = result,
             AdditionalProperties = Extras(result.Timings, result.LogProbs, result.Seed, result.StopSequence, result.ConstraintSatisfied),
@@ -93,6 +97,7 @@ public sealed class Idefics3ChatClient : IChatClient
         string messageId = NewId("msg");
         DateTimeOffset created = DateTimeOffset.UtcNow;
         var logProbs = new List<TokenLogProb>();
+        ToolCallAssembler? assembler = request.Tools is null ? null : new ToolCallAssembler();
         await foreach (GenerationUpdate update in _engine.GenerateStreamingAsync(request.Conversation, request.Generation, request.Processing, cancellationToken).ConfigureAwait(false))
         {
             if (update.LogProbs is not null)
@@ -101,13 +106,22 @@ public sealed class Idefics3ChatClient : IChatClient
             }
 
             var contents = new List<AIContent>();
-            if (update.Text.Length > 0)
+            if (assembler is not null)
+            {
+                contents.AddRange(assembler.Append(update.Text));
+            }
+            else if (update.Text.Length > 0)
             {
                 contents.Add(new TextContent(update.Text));
             }
 
             if (update.FinishReason is FinishReason finish)
             {
+                if (assembler is not null)
+                {
+                    contents.AddRange(assembler.Flush());
+                }
+
                 cancellationToken.ThrowIfCancellationRequested();
                 UsageDetails usage = MapUsage(update.Usage!);
                 contents.Add(new UsageContent(usage));
@@ -118,7 +132,7 @@ public sealed class Idefics3ChatClient : IChatClient
                     MessageId = messageId,
                     ModelId = ModelId,
                     CreatedAt = created,
-                    FinishReason = MapFinish(finish),
+                    FinishReason = MapFinish(finish, assembler?.CallCount > 0),
                     RawRepresentation = update,
                     AdditionalProperties = extras,
                 };
@@ -185,9 +199,10 @@ public sealed class Idefics3ChatClient : IChatClient
         }
     }
 
-    private static ChatFinishReason MapFinish(FinishReason finish) => finish switch
+    private static ChatFinishReason MapFinish(FinishReason finish, bool toolCalls) => finish switch
     {
         FinishReason.Length => ChatFinishReason.Length,
+        _ when toolCalls => ChatFinishReason.ToolCalls,
         _ => ChatFinishReason.Stop,
     };
 

@@ -277,6 +277,12 @@ public sealed record GenerationOptions
     /// <summary>Gets a value indicating whether decoding is greedy: temperature 0 or top-k 1.</summary>
     public bool IsGreedy => _temperature == 0 || _topK == 1;
 
+    /// <summary>
+    /// Gets the tools the model may call (set by the chat client from <c>ChatOptions.Tools</c>): the request is then
+    /// constrained to the tool-call protocol (see <see cref="RequestConstraints"/>). Null for no tools.
+    /// </summary>
+    internal ToolCalling.ToolSet? Tools { get; init; }
+
     private static float CheckOpenAIPenalty(float value, string name)
     {
         if (!(value >= GenerationDefaults.MinOpenAIPenalty && value <= GenerationDefaults.MaxOpenAIPenalty))

@@ -17,6 +17,13 @@ internal static class RequestConstraints
     {
         ArgumentNullException.ThrowIfNull(options);
         ArgumentNullException.ThrowIfNull(resources);
-        return options.ResponseFormat is { } format ? resources.CreateConstraint(format) : null;
+        ITokenConstraint? answer = options.ResponseFormat is { } format ? resources.CreateConstraint(format) : null;
+        if (options.Tools is { } tools)
+        {
+            // Tool calls (issue 15); with a response format too, either calls or the JSON answer.
+            return ToolCalling.ToolConstraints.Create(tools, resources, answer);
+        }
+
+        return answer;
     }
 }

@@ -31,6 +31,21 @@ internal sealed class JsonTokenConstraint : ITokenConstraint
         _state = matcher.Start;
     }
 
+    /// <summary>Initializes the state at <paramref name="start"/>, a state of <paramref name="matcher"/> that has already read some bytes (tool calls: the bytes of a token after the opening tag).</summary>
+    /// <param name="matcher">The grammar's matcher (shared).</param>
+    /// <param name="index">The vocabulary's index (shared).</param>
+    /// <param name="start">A live state of <paramref name="matcher"/>.</param>
+    public JsonTokenConstraint(ByteMatcher matcher, TokenIndex index, MatcherState start)
+        : this(matcher, index)
+    {
+        if (start.IsDead)
+        {
+            throw new ArgumentException("The start state is dead.", nameof(start));
+        }
+
+        _state = start;
+    }
+
     /// <inheritdoc />
     public bool IsComplete => _ended || ByteMatcher.IsComplete(_state);
 

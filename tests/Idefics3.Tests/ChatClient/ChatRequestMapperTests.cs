@@ -129,19 +129,6 @@ public sealed class ChatRequestMapperTests
     }
 
     [Fact]
-    public async Task Tools_offered_with_a_tool_mode_other_than_none_are_refused()
-    {
-        AIFunction tool = AIFunctionFactory.Create(() => 42, "answer");
-
-        NotSupportedException auto = await Assert.ThrowsAsync<NotSupportedException>(() => Client.GetResponseAsync("Hi", new ChatOptions { Tools = [tool] }));
-        await Assert.ThrowsAsync<NotSupportedException>(() => Client.GetResponseAsync("Hi", new ChatOptions { Tools = [tool], ToolMode = ChatToolMode.RequireAny }));
-        Assert.Contains("Tool calling", auto.Message, StringComparison.Ordinal);
-
-        ChatResponse none = await Client.GetResponseAsync("Hi", new ChatOptions { Tools = [tool], ToolMode = ChatToolMode.None, MaxOutputTokens = 1 });
-        Assert.Equal(1, none.Usage!.OutputTokenCount);
-    }
-
-    [Fact]
     public async Task Json_response_formats_constrain_the_output_and_are_shown_to_the_model_as_a_system_instruction()
     {
         ChatResponse anyObject = await Client.GetResponseAsync("Hi", new ChatOptions { MaxOutputTokens = 2, ResponseFormat = ChatResponseFormat.Json });
@@ -174,8 +161,8 @@ public sealed class ChatRequestMapperTests
     public static TheoryData<string, string> UnsupportedMessages => new()
     {
         { "audio", "audio/wav" },
-        { "function call", "FunctionCallContent" },
-        { "tool role", "role 'tool'" },
+        { "reasoning", "TextReasoningContent" },
+        { "custom role", "role 'critic'" },
     };
 
     [Theory]
@@ -245,8 +232,8 @@ public sealed class ChatRequestMapperTests
     private static ChatMessage[] WithUnsupported(string kind) => kind switch
     {
         "audio" => [new(ChatRole.User, [new TextContent("Hello"), new DataContent(new byte[] { 1, 2, 3 }, "audio/wav")])],
-        "function call" => [new(ChatRole.User, [new TextContent("Hello"), new FunctionCallContent("call1", "lookup")])],
-        _ => [new(ChatRole.User, "Hello"), new(ChatRole.Tool, [new FunctionResultContent("call1", 42)])],
+        "reasoning" => [new(ChatRole.User, [new TextContent("Hello"), new TextReasoningContent("thinking")])],
+        _ => [new(ChatRole.User, "Hello"), new(new ChatRole("critic"), "Too short.")],
     };
 
     private static byte[] LargeNoisyPng(int width, int height)

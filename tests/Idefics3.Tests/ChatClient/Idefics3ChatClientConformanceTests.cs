@@ -1,6 +1,7 @@
 using System.Text;
 using Idefics3.Processing;
 using Microsoft.Extensions.AI;
+using Microsoft.Extensions.Logging;
 
 namespace Idefics3.Tests.ChatClient;
 
@@ -11,7 +12,6 @@ namespace Idefics3.Tests.ChatClient;
 [Collection(ChatClientTestGroup.Name)]
 public sealed class Idefics3ChatClientConformanceTests
 {
-    private const string ToolCallingSkip = "Future work: prompt-based tool calling (FunctionCallContent / FinishReason.ToolCalls) is not implemented; requests with tools throw NotSupportedException.";
     private const string ReducerSkip = "Future work: the summarizing-reducer intents need a model that can summarise; the tiny random model cannot, and the function-call variant needs tool calling.";
     private readonly ChatClientFixture _fixture;
 
@@ -336,84 +336,237 @@ public sealed class Idefics3ChatClientConformanceTests
         Assert.Null(Client.GetService<string>());
     }
 
-    [Fact(Skip = ToolCallingSkip)]
-    public void FunctionInvocation_AutomaticallyInvokeFunction_Parameterless()
+    [Fact]
+    public async Task FunctionInvocation_AutomaticallyInvokeFunction_Parameterless()
     {
+        int invoked = 0;
+        AIFunction secret = AIFunctionFactory.Create(() => { invoked++; return 42; }, "get_secret_number", "Gets the secret number.");
+        using IChatClient client = Client.AsBuilder().UseFunctionInvocation().Build();
+
+        ChatResponse response = await client.GetResponseAsync("What is the secret number?", ToolTests.Required(secret));
+
+        Assert.Equal(1, invoked);
+        FunctionCallContent call = Assert.Single(response.Messages.SelectMany(m => m.Contents).OfType<FunctionCallContent>());
+        Assert.Equal("get_secret_number", call.Name);
+        Assert.Empty(call.Arguments!);
+        FunctionResultContent result = Assert.Single(response.Messages.SelectMany(m => m.Contents).OfType<FunctionResultContent>());
+        Assert.Equal(call.CallId, result.CallId);
+        Assert.Equal(42, ((System.Text.Json.JsonElement)result.Result!).GetInt32());
+        Assert.Equal(ChatRole.Assistant, response.Messages[^1].Role);
+        Assert.NotEqual(ChatFinishReason.ToolCalls, response.FinishReason);
     }
 
-    [Fact(Skip = ToolCallingSkip)]
-    public void FunctionInvocation_AutomaticallyInvokeFunction_WithParameters_NonStreaming()
+    [Fact]
+    public async Task FunctionInvocation_AutomaticallyInvokeFunction_WithParameters_NonStreaming()
     {
+        var calls = new List<(int A, int B)>();
+        AIFunction add = AIFunctionFactory.Create((int a, int b) => { calls.Add((a, b)); return a + b; }, "add", "Adds two numbers.");
+        using IChatClient client = Client.AsBuilder().UseFunctionInvocation().Build();
+
+        ChatResponse response = await client.GetResponseAsync("What is 3 + 4?", ToolTests.Required(add));
+
+        (int a, int b) = Assert.Single(calls);
+        FunctionResultContent result = Assert.Single(response.Messages.SelectMany(m => m.Contents).OfType<FunctionResultContent>());
+        Assert.Equal(a + b, ((System.Text.Json.JsonElement)result.Result!).GetInt32());
+        ToolTests.AssertArgumentsValid(add, response);
     }
 
-    [Fact(Skip = ToolCallingSkip)]
-    public void FunctionInvocation_AutomaticallyInvokeFunction_WithParameters_Streaming()
+    [Fact]
+    public async Task FunctionInvocation_AutomaticallyInvokeFunction_WithParameters_Streaming()
     {
+        var calls = new List<(int A, int B)>();
+        AIFunction add = AIFunctionFactory.Create((int a, int b) => { calls.Add((a, b)); return a + b; }, "add", "Adds two numbers.");
+        using IChatClient client = Client.AsBuilder().UseFunctionInvocation().Build();
+
+        ChatResponse whole = await client.GetResponseAsync("What is 3 + 4?", ToolTests.Required(add));
+        var updates = new List<ChatResponseUpdate>();
+        await foreach (ChatResponseUpdate update in client.GetStreamingResponseAsync("What is 3 + 4?", ToolTests.Required(add)))
+        {
+            updates.Add(update);
+        }
+
+        ChatResponse streamed = updates.ToChatResponse();
+        Assert.Equal(2, calls.Count);
+        Assert.Equal(calls[0], calls[1]);
+        Assert.Equal(ToolTests.Describe(whole), ToolTests.Describe(streamed));
+        Assert.DoesNotContain("<tool_call>", streamed.Text, StringComparison.Ordinal);
     }
 
-    [Fact(Skip = ToolCallingSkip)]
-    public void FunctionInvocation_OptionalParameter()
+    [Fact]
+    public async Task FunctionInvocation_OptionalParameter()
     {
+        var seen = new List<string>();
+        AIFunction greet = AIFunctionFactory.Create((string name, string greeting = "Hello") => { seen.Add($"{greeting}, {name}"); return seen[^1]; }, "greet");
+        using IChatClient client = Client.AsBuilder().UseFunctionInvocation().Build();
+
+        ChatResponse response = await client.GetResponseAsync("Greet Ana.", ToolTests.Required(greet));
+
+        Assert.Single(seen);
+        ToolTests.AssertArgumentsValid(greet, response);
     }
 
-    [Fact(Skip = ToolCallingSkip)]
-    public void FunctionInvocation_NestedParameters()
+    [Fact]
+    public async Task FunctionInvocation_NestedParameters()
     {
+        var people = new List<ToolTests.Person>();
+        AIFunction register = AIFunctionFactory.Create((ToolTests.Person person) => { people.Add(person); return "registered"; }, "register_person");
+        using IChatClient client = Client.AsBuilder().UseFunctionInvocation().Build();
+
+        ChatResponse response = await client.GetResponseAsync("Register Ana, 30, from Lisbon.", ToolTests.Required(register));
+
+        ToolTests.Person person = Assert.Single(people);
+        Assert.NotNull(person.Address);
+        ToolTests.AssertArgumentsValid(register, response);
     }
 
-    [Fact(Skip = ToolCallingSkip)]
-    public void FunctionInvocation_ArrayParameter()
+    [Fact]
+    public async Task FunctionInvocation_ArrayParameter()
     {
+        var lists = new List<string[]>();
+        AIFunction shop = AIFunctionFactory.Create((string[] items) => { lists.Add(items); return items.Length; }, "add_to_cart");
+        using IChatClient client = Client.AsBuilder().UseFunctionInvocation().Build();
+
+        ChatResponse response = await client.GetResponseAsync("Buy milk and eggs.", ToolTests.Required(shop));
+
+        Assert.Single(lists);
+        ToolTests.AssertArgumentsValid(shop, response);
     }
 
-    [Fact(Skip = ToolCallingSkip)]
-    public void AvailableTools_SchemasAreAccepted_Strict()
+    [Fact]
+    public async Task AvailableTools_SchemasAreAccepted_Strict() => await AvailableToolsAreAccepted(strict: true);
+
+    [Fact]
+    public async Task AvailableTools_SchemasAreAccepted_NonStrict() => await AvailableToolsAreAccepted(strict: false);
+
+    [Fact]
+    public async Task FunctionInvocation_SupportsMultipleParallelRequests()
     {
+        int invoked = 0;
+        AIFunction secret = AIFunctionFactory.Create(() => { Interlocked.Increment(ref invoked); return 42; }, "get_secret_number");
+        using IChatClient client = Client.AsBuilder().UseFunctionInvocation().Build();
+
+        ChatResponse[] responses = await Task.WhenAll(Enumerable.Range(0, 3).Select(_ => client.GetResponseAsync("What is the secret number?", ToolTests.Required(secret))));
+
+        Assert.Equal(3, invoked);
+        Assert.All(responses, r => Assert.Single(r.Messages.SelectMany(m => m.Contents).OfType<FunctionResultContent>()));
+        Assert.Single(responses.Select(ToolTests.Describe).Distinct());
     }
 
-    [Fact(Skip = ToolCallingSkip)]
-    public void AvailableTools_SchemasAreAccepted_NonStrict()
+    [Fact]
+    public async Task FunctionInvocation_RequireAny()
     {
+        AIFunction time = AIFunctionFactory.Create(() => "noon", "get_time");
+        AIFunction weather = AIFunctionFactory.Create((string city) => "sunny", "get_weather");
+
+        ChatResponse response = await Client.GetResponseAsync("Hi", new ChatOptions { Tools = [time, weather], ToolMode = ChatToolMode.RequireAny, AllowMultipleToolCalls = false, Temperature = 0, MaxOutputTokens = 300 });
+
+        Assert.True(ChatFinishReason.ToolCalls == response.FinishReason, $"{response.FinishReason}: {ChatClientFixture.Raw(response).Text}");
+        FunctionCallContent[] calls = [.. response.Messages.SelectMany(m => m.Contents).OfType<FunctionCallContent>()];
+        Assert.NotEmpty(calls);
+        Assert.All(calls, c => Assert.Contains(c.Name, new[] { "get_time", "get_weather" }));
+        Assert.Equal(calls.Length, calls.Select(c => c.CallId).Distinct().Count());
+        Assert.True(ChatClientFixture.Raw(response).ConstraintSatisfied);
     }
 
-    [Fact(Skip = ToolCallingSkip)]
-    public void FunctionInvocation_SupportsMultipleParallelRequests()
+    [Fact]
+    public async Task FunctionInvocation_RequireSpecific()
     {
+        AIFunction time = AIFunctionFactory.Create(() => "noon", "get_time");
+        AIFunction weather = AIFunctionFactory.Create((string city) => "sunny", "get_weather");
+
+        ChatResponse response = await Client.GetResponseAsync(
+            "Hi", new ChatOptions { Tools = [time, weather], ToolMode = ChatToolMode.RequireSpecific("get_weather"), AllowMultipleToolCalls = false, Temperature = 0, MaxOutputTokens = 300 });
+
+        FunctionCallContent call = Assert.Single(response.Messages.SelectMany(m => m.Contents).OfType<FunctionCallContent>());
+        Assert.Equal("get_weather", call.Name);
+        Assert.IsType<string>(((System.Text.Json.JsonElement)call.Arguments!["city"]!).GetString());
+        Assert.Equal(ChatFinishReason.ToolCalls, response.FinishReason);
     }
 
-    [Fact(Skip = ToolCallingSkip)]
-    public void FunctionInvocation_RequireAny()
+    [Fact]
+    public async Task Caching_BeforeFunctionInvocation_AvoidsExtraCalls()
     {
+        int invoked = 0;
+        AIFunction secret = AIFunctionFactory.Create(() => { invoked++; return 42; }, "get_secret_number");
+        var leaf = new CountingChatClient(Client);
+        using IChatClient client = leaf.AsBuilder()
+            .UseDistributedCache(new Microsoft.Extensions.Caching.Distributed.MemoryDistributedCache(Microsoft.Extensions.Options.Options.Create(new Microsoft.Extensions.Caching.Memory.MemoryDistributedCacheOptions())))
+            .UseFunctionInvocation()
+            .Build();
+
+        ChatResponse first = await client.GetResponseAsync("What is the secret number?", ToolTests.Required(secret));
+        int leafCalls = leaf.Calls;
+        ChatResponse second = await client.GetResponseAsync("What is the secret number?", ToolTests.Required(secret));
+
+        Assert.Equal(1, invoked);
+        Assert.Equal(2, leafCalls);
+        Assert.Equal(leafCalls, leaf.Calls);
+        Assert.Equal(first.Text, second.Text);
     }
 
-    [Fact(Skip = ToolCallingSkip)]
-    public void FunctionInvocation_RequireSpecific()
+    [Fact]
+    public async Task Caching_AfterFunctionInvocation_FunctionOutputUnchangedAsync()
     {
+        int invoked = 0;
+        AIFunction secret = AIFunctionFactory.Create(() => { invoked++; return 42; }, "get_secret_number");
+        var leaf = new CountingChatClient(Client);
+        using IChatClient client = leaf.AsBuilder()
+            .UseFunctionInvocation()
+            .UseDistributedCache(new Microsoft.Extensions.Caching.Distributed.MemoryDistributedCache(Microsoft.Extensions.Options.Options.Create(new Microsoft.Extensions.Caching.Memory.MemoryDistributedCacheOptions())))
+            .Build();
+
+        ChatResponse first = await client.GetResponseAsync("What is the secret number?", ToolTests.Required(secret));
+        ChatResponse second = await client.GetResponseAsync("What is the secret number?", ToolTests.Required(secret));
+
+        Assert.Equal(2, invoked); // the function runs each time; both model rounds come from the cache the second time
+        Assert.Equal(2, leaf.Calls);
+        Assert.Equal(first.Text, second.Text);
     }
 
-    [Fact(Skip = ToolCallingSkip)]
-    public void Caching_BeforeFunctionInvocation_AvoidsExtraCalls()
+    [Fact]
+    public async Task Caching_AfterFunctionInvocation_FunctionOutputChangedAsync()
     {
+        int invoked = 0;
+        AIFunction secret = AIFunctionFactory.Create(() => ++invoked * 100, "get_secret_number");
+        var leaf = new CountingChatClient(Client);
+        using IChatClient client = leaf.AsBuilder()
+            .UseFunctionInvocation()
+            .UseDistributedCache(new Microsoft.Extensions.Caching.Distributed.MemoryDistributedCache(Microsoft.Extensions.Options.Options.Create(new Microsoft.Extensions.Caching.Memory.MemoryDistributedCacheOptions())))
+            .Build();
+
+        await client.GetResponseAsync("What is the secret number?", ToolTests.Required(secret));
+        await client.GetResponseAsync("What is the secret number?", ToolTests.Required(secret));
+
+        Assert.Equal(2, invoked);
+        Assert.Equal(3, leaf.Calls); // the call round is cached; the round after the changed result reaches the model
     }
 
-    [Fact(Skip = ToolCallingSkip)]
-    public void Caching_AfterFunctionInvocation_FunctionOutputUnchangedAsync()
+    [Fact]
+    public async Task Logging_LogsFunctionCalls_NonStreaming()
     {
+        using var provider = new CapturingLoggerProvider();
+        using ILoggerFactory factory = provider.CreateFactory();
+        AIFunction secret = AIFunctionFactory.Create(() => 42, "get_secret_number");
+        using IChatClient client = Client.AsBuilder().UseFunctionInvocation(factory).Build();
+
+        await client.GetResponseAsync("What is the secret number?", ToolTests.Required(secret));
+
+        Assert.Contains(provider.Records, r => r.Message.Contains("get_secret_number", StringComparison.Ordinal) && r.Message.Contains("nvok", StringComparison.Ordinal));
     }
 
-    [Fact(Skip = ToolCallingSkip)]
-    public void Caching_AfterFunctionInvocation_FunctionOutputChangedAsync()
+    [Fact]
+    public async Task Logging_LogsFunctionCalls_Streaming()
     {
-    }
+        using var provider = new CapturingLoggerProvider();
+        using ILoggerFactory factory = provider.CreateFactory();
+        AIFunction secret = AIFunctionFactory.Create(() => 42, "get_secret_number");
+        using IChatClient client = Client.AsBuilder().UseFunctionInvocation(factory).Build();
 
-    [Fact(Skip = ToolCallingSkip)]
-    public void Logging_LogsFunctionCalls_NonStreaming()
-    {
-    }
+        await foreach (ChatResponseUpdate unused in client.GetStreamingResponseAsync("What is the secret number?", ToolTests.Required(secret)))
+        {
+        }
 
-    [Fact(Skip = ToolCallingSkip)]
-    public void Logging_LogsFunctionCalls_Streaming()
-    {
+        Assert.Contains(provider.Records, r => r.Message.Contains("get_secret_number", StringComparison.Ordinal) && r.Message.Contains("nvok", StringComparison.Ordinal));
     }
 
     [Fact(Skip = "Needs tool calling (issue 15): requests with tools throw NotSupportedException until then.")]
@@ -428,4 +581,19 @@ public sealed class Idefics3ChatClientConformanceTests
     [InlineData("SummarizingChatReducer_Streaming")]
     [InlineData("SummarizingChatReducer_CustomPrompt")]
     public void SummarizingChatReducer(string intent) => Assert.NotNull(intent);
+
+    private async Task AvailableToolsAreAccepted(bool strict)
+    {
+        AIFunction[] tools = ToolTests.ManyShapes();
+        var options = new ChatOptions { Tools = [.. tools], ToolMode = ChatToolMode.RequireAny, AllowMultipleToolCalls = false, Temperature = 0, MaxOutputTokens = 400 };
+        if (strict)
+        {
+            options.AdditionalProperties = new() { ["strictJsonSchema"] = true };
+        }
+
+        ChatResponse response = await Client.GetResponseAsync("Use a tool.", options);
+
+        FunctionCallContent call = Assert.Single(response.Messages.SelectMany(m => m.Contents).OfType<FunctionCallContent>());
+        ToolTests.AssertArgumentsValid(tools.Single(t => t.Name == call.Name), response);
+    }
 }

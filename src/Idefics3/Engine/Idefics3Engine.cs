@@ -24,6 +24,7 @@ namespace Idefics3;
 public sealed partial class Idefics3Engine : IDisposable, IAsyncDisposable
 {
     private readonly RequestScheduler _scheduler;
+    private readonly PromptAdmission _admission;
     private readonly DecodeServices _services;
     private readonly HashSet<int> _endOfSequence;
     private readonly StructuredOutputResources _structuredOutput;
@@ -50,6 +51,7 @@ public sealed partial class Idefics3Engine : IDisposable, IAsyncDisposable
         GenerationConfig = generationConfig;
         _logger = logger;
         _scheduler = new RequestScheduler(options.MaxConcurrentRequests, options.QueueCapacity, options.QueueTimeout);
+        _admission = new PromptAdmission(options.MaxConcurrentRequests);
         // As Hugging Face's generate: the generation config is the one source of end-of-sequence ids (config.json only
         // when the model has no generation_config.json). Not text_config's eos (SmolVLM: <|im_end|>, which the model
         // may write inside an answer) and no token looked up by name. Callers add their own with StopTokenIds.
@@ -295,21 +297,15 @@ public sealed partial class Idefics3Engine : IDisposable, IAsyncDisposable
         [EnumeratorCancellation] CancellationToken cancellationToken)
     {
 
-        // The prompt is prepared before queueing (on a pool thread: image decoding is CPU work), so a bad image or an
-        // over-long prompt fails at once, without model compute.
-        PreparedPrompt prompt = await Task.Run(() => Prepare(conversation, processing, generation), cancellationToken).ConfigureAwait(false);
-        if (Options.ReduceImageDetailToFit && prompt.Images.Count > 0 && processing?.DoImageSplitting != false && !Fits(prompt, generation))
-        {
-            int tiled = prompt.InputIds.Length;
-            prompt.Dispose();
-            ProcessorOptions single = (processing ?? new ProcessorOptions()) with { DoImageSplitting = false };
-            prompt = await Task.Run(() => Prepare(conversation, single, generation), cancellationToken).ConfigureAwait(false);
-            LogReducedDetail(_logger, tiled, prompt.InputIds.Length, ContextWindow);
-        }
+        // Admission before work: the context window is checked on the token count taken from the image headers (no pixel
+        // decoded), then the images are decoded and tiled (on a pool thread: CPU work) under the admission gate, so a
+        // request that cannot fit costs nothing and concurrent requests never decode more than the gate allows at once.
+        ProcessorOptions? admitted = await Task.Run(() => Admit(conversation, processing, generation), cancellationToken).ConfigureAwait(false);
+        PreparedPrompt prompt = await _admission.DecodeAsync(() => Prepare(conversation, admitted, generation), cancellationToken).ConfigureAwait(false);
 
         try
         {
-            int maxNew = BudgetOutput(prompt, generation);
+            int maxNew = PromptAdmission.BudgetOutput(prompt.InputIds.Length, prompt.ImageTokens, generation, ContextWindow);
             var queued = Stopwatch.StartNew();
             GenerationSession? session = null;
             IAsyncEnumerable<GenerationUpdate> updates = _scheduler.RunStreamingAsync(
@@ -391,6 +387,9 @@ public sealed partial class Idefics3Engine : IDisposable, IAsyncDisposable
     /// <summary>Gets how many images the vision encoder has encoded (vision cache misses).</summary>
     internal int VisionEncodeCount => _services.VisionFeatures.EncodeCount;
 
+    /// <summary>Gets the admission gate that bounds concurrent image decoding (tests observe it).</summary>
+    internal PromptAdmission Admission => _admission;
+
     /// <summary>Gets the collaborators every request's session uses (tests drive sessions with them).</summary>
     internal DecodeServices Services => _services;
 
@@ -461,33 +460,37 @@ public sealed partial class Idefics3Engine : IDisposable, IAsyncDisposable
         _services.PrefixCache.Dispose();
         Network.Dispose();
         _shutdown.Dispose();
+        _admission.Dispose();
         IsReleased = true;
     }
 
-    private bool Fits(PreparedPrompt prompt, GenerationOptions options) =>
-        (long)prompt.InputIds.Length + (options.MaxNewTokens ?? 1) <= ContextWindow;
-
-    private int BudgetOutput(PreparedPrompt prompt, GenerationOptions options)
+    /// <summary>
+    /// Counts the prompt from the image headers and returns the processing options it will be prepared with: the caller's,
+    /// or one frame per image when <see cref="Idefics3EngineOptions.ReduceImageDetailToFit"/> allows it and only that
+    /// fits; throws <see cref="ContextWindowExceededException"/> when nothing fits.
+    /// </summary>
+    private ProcessorOptions? Admit(IReadOnlyList<PromptMessage> conversation, ProcessorOptions? processing, GenerationOptions generation)
     {
-        int promptTokens = prompt.InputIds.Length;
-        int window = ContextWindow;
-        if (options.MaxNewTokens is int requested)
+        TokenAccount account = Processor.CountTokens(conversation, processing);
+        if (PromptAdmission.Fits(account.TotalTokens, generation, ContextWindow))
         {
-            if ((long)promptTokens + requested > window) // long: MaxNewTokens may be int.MaxValue
+            return processing;
+        }
+
+        if (Options.ReduceImageDetailToFit && account.FramesPerImage.Count > 0 && processing?.DoImageSplitting != false)
+        {
+            ProcessorOptions single = (processing ?? new ProcessorOptions()) with { DoImageSplitting = false };
+            TokenAccount reduced = Processor.CountTokens(conversation, single);
+            if (PromptAdmission.Fits(reduced.TotalTokens, generation, ContextWindow))
             {
-                throw new ContextWindowExceededException(promptTokens, prompt.ImageTokens, requested, window);
+                LogReducedDetail(_logger, account.TotalTokens, reduced.TotalTokens, ContextWindow);
+                return single;
             }
 
-            return requested;
+            account = reduced;
         }
 
-        int room = window - promptTokens;
-        if (room < 1)
-        {
-            throw new ContextWindowExceededException(promptTokens, prompt.ImageTokens, 1, window);
-        }
-
-        return Math.Min(options.EffectiveMaxNewTokens, room);
+        throw PromptAdmission.Exceeded(account.TotalTokens, account.ImageTokens, generation, ContextWindow);
     }
 
     private static string ModelIdFromPath(string modelPath)

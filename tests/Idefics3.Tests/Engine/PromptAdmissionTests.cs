@@ -1,0 +1,114 @@
+using System.Buffers.Binary;
+using Idefics3.Generation;
+using Idefics3.Imaging;
+using Idefics3.Processing;
+
+namespace Idefics3.Tests.Engine;
+
+/// <summary>Admission before work: the context check runs on header counts, and decoding runs under a bounded gate.</summary>
+public sealed class PromptAdmissionTests(EngineFixture fixture) : IClassFixture<EngineFixture>
+{
+    private static readonly ProcessorOptions s_single = new() { DoImageSplitting = false };
+
+    private Idefics3Engine Engine => fixture.Engine;
+
+    [Fact]
+    public async Task Images_over_the_context_window_are_refused_from_their_headers_without_decoding_a_pixel()
+    {
+        byte[] corrupt = CorruptPixelData(EngineFixture.Image("golden_A_56x56.png"));
+
+        // The pixel data really is corrupt: a request that fits fails decoding it.
+        await Assert.ThrowsAnyAsync<ImageDecodeException>(() =>
+            Engine.GenerateAsync(Conversation(corrupt, 1), new GenerationOptions { MaxNewTokens = 1 }, s_single));
+
+        // Eight such images: the text alone fits with this output budget, the images do not.
+        IReadOnlyList<PromptMessage> many = Conversation(corrupt, 8);
+        TokenAccount account = Engine.CountTokens(many, s_single);
+        int budget = Engine.ContextWindow - account.TextTokens - 1;
+        int decodesBefore = Engine.Admission.DecodeCount;
+
+        var ex = await Assert.ThrowsAsync<ContextWindowExceededException>(() =>
+            Engine.GenerateAsync(many, new GenerationOptions { MaxNewTokens = budget }, s_single));
+
+        Assert.Equal(account.TotalTokens, ex.PromptTokens);
+        Assert.Equal(account.ImageTokens, ex.ImageTokens);
+        Assert.True(ex.ImageTokens > 1);
+        Assert.Equal(decodesBefore, Engine.Admission.DecodeCount);
+    }
+
+    [Fact]
+    public async Task Concurrent_requests_never_decode_more_prompts_at_once_than_the_limit()
+    {
+        await using Idefics3Engine engine = await EngineFixture.LoadAsync(new Idefics3EngineOptions { DType = ModelDType.Float32, MaxConcurrentRequests = 1 });
+        var options = new GenerationOptions { MaxNewTokens = 3 };
+        GenerationResult serial = await engine.GenerateAsync(EngineFixture.SplitConversation(), options);
+
+        // The probe holds each decode slot a little, so requests would overlap there if the gate let them.
+        engine.Admission.DecodeProbe = () => Thread.Sleep(20);
+        GenerationResult[] results = await Task.WhenAll(Enumerable.Range(0, 8).Select(_ =>
+            Task.Run(() => engine.GenerateAsync(EngineFixture.SplitConversation(), options))));
+
+        Assert.Equal(1, engine.Admission.PeakConcurrentDecodes);
+        Assert.Equal(9, engine.Admission.DecodeCount);
+        Assert.All(results, r => Assert.Equal(serial.OutputIds, r.OutputIds));
+    }
+
+    [Fact]
+    public async Task A_request_waiting_for_a_decode_slot_honours_cancellation()
+    {
+        await using Idefics3Engine engine = await EngineFixture.LoadAsync(new Idefics3EngineOptions { DType = ModelDType.Float32, MaxConcurrentRequests = 1 });
+        using var entered = new SemaphoreSlim(0);
+        using var release = new ManualResetEventSlim();
+        engine.Admission.DecodeProbe = () =>
+        {
+            entered.Release();
+            release.Wait();
+        };
+        var options = new GenerationOptions { MaxNewTokens = 2 };
+        Task<GenerationResult> first = Task.Run(() => engine.GenerateAsync(EngineFixture.SplitConversation(), options));
+        await entered.WaitAsync();
+
+        using var cts = new CancellationTokenSource();
+        Task<GenerationResult> second = Task.Run(() => engine.GenerateAsync(EngineFixture.SplitConversation(), options, null, cts.Token));
+        await cts.CancelAsync();
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => second);
+        Assert.Equal(1, engine.Admission.DecodeCount);
+
+        engine.Admission.DecodeProbe = null;
+        release.Set();
+        Assert.Equal(2, (await first).OutputIds.Count);
+    }
+
+    private static List<PromptMessage> Conversation(byte[] image, int count)
+    {
+        var contents = new List<PromptContent>();
+        for (int i = 0; i < count; i++)
+        {
+            contents.Add(new PromptImage(image, "image/png"));
+        }
+
+        contents.Add(new PromptText("Describe these images."));
+        return [PromptMessage.Create("user", [.. contents])];
+    }
+
+    /// <summary>Keeps the PNG signature and IHDR (so the size is readable) and overwrites the first IDAT's data.</summary>
+    private static byte[] CorruptPixelData(byte[] png)
+    {
+        byte[] copy = (byte[])png.Clone();
+        int offset = 8;
+        while (offset + 8 <= copy.Length)
+        {
+            int length = BinaryPrimitives.ReadInt32BigEndian(copy.AsSpan(offset));
+            string type = System.Text.Encoding.ASCII.GetString(copy, offset + 4, 4);
+            if (type == "IDAT")
+            {
+                copy.AsSpan(offset + 8, length).Fill(0xA5);
+                return copy;
+            }
+
+            offset += 12 + length;
+        }
+
+        throw new InvalidOperationException("No IDAT chunk.");
+    }
+}

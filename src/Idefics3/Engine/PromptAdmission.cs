@@ -28,9 +28,6 @@ internal sealed class PromptAdmission : IDisposable
     /// <summary>Gets how many prompts have started decoding (diagnostics and tests).</summary>
     public int DecodeCount => Volatile.Read(ref _started);
 
-    /// <summary>Gets or sets an action run inside the gate before each decode (tests widen the window with it).</summary>
-    internal Action? DecodeProbe { get; set; }
-
     /// <summary>Whether a prompt of <paramref name="promptTokens"/> leaves room for the requested output (overflow-safe).</summary>
     /// <param name="promptTokens">The prompt's tokens.</param>
     /// <param name="options">The generation options.</param>
@@ -82,7 +79,6 @@ internal sealed class PromptAdmission : IDisposable
                     UpdatePeak(now);
                     try
                     {
-                        DecodeProbe?.Invoke();
                         return decode();
                     }
                     finally

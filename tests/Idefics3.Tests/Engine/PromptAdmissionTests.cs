@@ -1,4 +1,5 @@
 using System.Buffers.Binary;
+using Idefics3.Engine;
 using Idefics3.Generation;
 using Idefics3.Imaging;
 using Idefics3.Processing;
@@ -37,14 +38,12 @@ public sealed class PromptAdmissionTests(EngineFixture fixture) : IClassFixture<
     }
 
     [Fact]
-    public async Task Concurrent_requests_never_decode_more_prompts_at_once_than_the_limit()
+    public async Task Concurrent_requests_share_the_decode_gate_and_give_the_serial_result()
     {
         await using Idefics3Engine engine = await EngineFixture.LoadAsync(new Idefics3EngineOptions { DType = ModelDType.Float32, MaxConcurrentRequests = 1 });
         var options = new GenerationOptions { MaxNewTokens = 3 };
         GenerationResult serial = await engine.GenerateAsync(EngineFixture.SplitConversation(), options);
 
-        // The probe holds each decode slot a little, so requests would overlap there if the gate let them.
-        engine.Admission.DecodeProbe = () => Thread.Sleep(20);
         GenerationResult[] results = await Task.WhenAll(Enumerable.Range(0, 8).Select(_ =>
             Task.Run(() => engine.GenerateAsync(EngineFixture.SplitConversation(), options))));
 
@@ -54,29 +53,68 @@ public sealed class PromptAdmissionTests(EngineFixture fixture) : IClassFixture<
     }
 
     [Fact]
-    public async Task A_request_waiting_for_a_decode_slot_honours_cancellation()
+    public async Task The_gate_never_runs_more_decodes_at_once_than_its_limit()
     {
-        await using Idefics3Engine engine = await EngineFixture.LoadAsync(new Idefics3EngineOptions { DType = ModelDType.Float32, MaxConcurrentRequests = 1 });
+        using var admission = new PromptAdmission(2);
+        int running = 0, peak = 0;
+        int[] results = await Task.WhenAll(Enumerable.Range(0, 12).Select(i => admission.DecodeAsync(
+            () =>
+            {
+                int now = Interlocked.Increment(ref running);
+                InterlockedMax(ref peak, now);
+                Thread.Sleep(20); // holds the slot, so callers would overlap here if the gate let them
+                Interlocked.Decrement(ref running);
+                return i;
+            },
+            CancellationToken.None)));
+
+        Assert.Equal(Enumerable.Range(0, 12), results);
+        Assert.Equal(2, peak);
+        Assert.Equal(2, admission.PeakConcurrentDecodes);
+        Assert.Equal(12, admission.DecodeCount);
+    }
+
+    [Fact]
+    public async Task A_request_waiting_for_a_decode_slot_honours_cancellation_and_never_decodes()
+    {
+        using var admission = new PromptAdmission(1);
         using var entered = new SemaphoreSlim(0);
         using var release = new ManualResetEventSlim();
-        engine.Admission.DecodeProbe = () =>
-        {
-            entered.Release();
-            release.Wait();
-        };
-        var options = new GenerationOptions { MaxNewTokens = 2 };
-        Task<GenerationResult> first = Task.Run(() => engine.GenerateAsync(EngineFixture.SplitConversation(), options));
+        Task<int> first = admission.DecodeAsync(
+            () =>
+            {
+                entered.Release();
+                release.Wait();
+                return 1;
+            },
+            CancellationToken.None);
         await entered.WaitAsync();
 
         using var cts = new CancellationTokenSource();
-        Task<GenerationResult> second = Task.Run(() => engine.GenerateAsync(EngineFixture.SplitConversation(), options, null, cts.Token));
+        bool secondRan = false;
+        Task<int> second = admission.DecodeAsync(() => { secondRan = true; return 2; }, cts.Token);
         await cts.CancelAsync();
         await Assert.ThrowsAnyAsync<OperationCanceledException>(() => second);
-        Assert.Equal(1, engine.Admission.DecodeCount);
 
-        engine.Admission.DecodeProbe = null;
         release.Set();
-        Assert.Equal(2, (await first).OutputIds.Count);
+        Assert.Equal(1, await first);
+        Assert.False(secondRan);
+        Assert.Equal(1, admission.DecodeCount);
+    }
+
+    private static void InterlockedMax(ref int target, int value)
+    {
+        int seen = Volatile.Read(ref target);
+        while (value > seen)
+        {
+            int previous = Interlocked.CompareExchange(ref target, value, seen);
+            if (previous == seen)
+            {
+                return;
+            }
+
+            seen = previous;
+        }
     }
 
     private static List<PromptMessage> Conversation(byte[] image, int count)

@@ -41,7 +41,8 @@ internal sealed class ToolCallAssembler
             string pending = _pending.ToString();
             if (_inCall)
             {
-                int close = pending.IndexOf(ToolCallProtocol.CallClose, StringComparison.Ordinal);
+                // The closing tag counts only after the call's JSON object: a string argument may itself contain it.
+                int close = pending.IndexOf(ToolCallProtocol.CallClose, JsonObjectEnd(pending), StringComparison.Ordinal);
                 if (close < 0)
                 {
                     return output;
@@ -69,6 +70,56 @@ internal sealed class ToolCallAssembler
             Replace(pending[held..]);
             return output;
         }
+    }
+
+    /// <summary>
+    /// Where the JSON object that opens <paramref name="body"/> ends (outside strings, at depth zero); the text's length
+    /// while it has not ended yet, and 0 when the body does not start with an object (nothing to skip).
+    /// </summary>
+    private static int JsonObjectEnd(string body)
+    {
+        int i = 0;
+        while (i < body.Length && char.IsWhiteSpace(body[i]))
+        {
+            i++;
+        }
+
+        if (i == body.Length || body[i] != '{')
+        {
+            return 0;
+        }
+
+        int depth = 0;
+        bool inString = false;
+        for (; i < body.Length; i++)
+        {
+            char c = body[i];
+            if (inString)
+            {
+                if (c == '\\')
+                {
+                    i++;
+                }
+                else if (c == '"')
+                {
+                    inString = false;
+                }
+            }
+            else if (c == '"')
+            {
+                inString = true;
+            }
+            else if (c is '{' or '[')
+            {
+                depth++;
+            }
+            else if (c is '}' or ']' && --depth == 0)
+            {
+                return i + 1;
+            }
+        }
+
+        return body.Length;
     }
 
     /// <summary>Ends the output; returns what was held back.</summary>

@@ -25,6 +25,17 @@ public sealed class ToolCallAssemblerTests
     }
 
     [Fact]
+    public void A_closing_tag_inside_a_string_argument_belongs_to_the_argument()
+    {
+        const string text = " <tool_call>{\"name\":\"note\",\"arguments\":{\"text\":\"a </tool_call> b \\\" }\"}}</tool_call>";
+
+        FunctionCallContent call = Assert.IsType<FunctionCallContent>(Assert.Single(ToolCallAssembler.ParseAll(text)));
+
+        Assert.Equal("note", call.Name);
+        Assert.Equal("a </tool_call> b \" }", ((JsonElement)call.Arguments!["text"]!).GetString());
+    }
+
+    [Fact]
     public void Several_calls_get_distinct_ids_and_the_separators_are_not_text()
     {
         List<AIContent> contents = ToolCallAssembler.ParseAll(" " + Weather + "\n" + Time + "\n");

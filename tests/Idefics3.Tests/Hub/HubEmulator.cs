@@ -132,8 +132,10 @@ internal sealed class HubEmulator : IAsyncDisposable
             {
                 client = await _listener.AcceptTcpClientAsync(_stop.Token);
             }
-            catch (Exception ex) when (ex is OperationCanceledException or SocketException or ObjectDisposedException)
+            catch (Exception ex) when (ex is OperationCanceledException or SocketException or ObjectDisposedException ||
+                                       (ex is InvalidOperationException && _stop.IsCancellationRequested))
             {
+                // Stopping: a listener stopped before this accept began says "Not listening".
                 return;
             }
 

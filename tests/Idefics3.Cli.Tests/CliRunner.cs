@@ -45,6 +45,19 @@ internal static class CliRunner
         await kill.WaitForExitAsync();
     }
 
+    /// <summary>Whether this process ignores SIGINT (bit 2 of SigIgn in /proc/self/status); false off Linux.</summary>
+    private static bool SigIntIgnored()
+    {
+        if (!OperatingSystem.IsLinux())
+        {
+            return false;
+        }
+
+        string? line = File.ReadLines("/proc/self/status").FirstOrDefault(l => l.StartsWith("SigIgn:", StringComparison.Ordinal));
+        return line is not null &&
+            (ulong.Parse(line["SigIgn:".Length..].Trim(), System.Globalization.NumberStyles.HexNumber, System.Globalization.CultureInfo.InvariantCulture) & 0b10) != 0;
+    }
+
     /// <summary>Waits until <paramref name="text"/> contains <paramref name="expected"/>.</summary>
     public static async Task WaitForAsync(StringBuilder text, string expected, TimeSpan timeout)
     {
@@ -73,7 +86,10 @@ internal static class CliRunner
         Func<Process, StringBuilder, StringBuilder, Task>? whileRunning = null)
     {
         string dotnet = Environment.GetEnvironmentVariable("DOTNET_HOST_PATH") is { Length: > 0 } host ? host : "dotnet";
-        var info = new ProcessStartInfo(dotnet)
+        // A test run started as a background job inherits SIGINT as ignored, and so would the CLI (the runtime keeps an
+        // inherited SIG_IGN): restore the default so that the Ctrl+C tests test the CLI, not how CI was started.
+        bool resetInterrupt = SigIntIgnored();
+        var info = new ProcessStartInfo(resetInterrupt ? "env" : dotnet)
         {
             RedirectStandardOutput = true,
             RedirectStandardError = true,
@@ -82,6 +98,12 @@ internal static class CliRunner
             StandardOutputEncoding = Encoding.UTF8,
             StandardErrorEncoding = Encoding.UTF8,
         };
+        if (resetInterrupt)
+        {
+            info.ArgumentList.Add("--default-signal=INT");
+            info.ArgumentList.Add(dotnet);
+        }
+
         info.ArgumentList.Add(ToolPath);
         foreach (string arg in args)
         {

@@ -18,7 +18,7 @@ internal static class ToolCallBench
     {
         HuggingFaceTokenizer tokenizer = HuggingFaceTokenizer.FromDirectory(modelFolder);
         var watch = Stopwatch.StartNew();
-        TokenIndex index = ToolConstraints.IndexOf(tokenizer);
+        TokenIndex index = TokenIndex.Build(tokenizer, []); // as the engine's StructuredOutputResources builds it, once per model
         double indexMs = watch.Elapsed.TotalMilliseconds;
 
         AIFunction weather = AIFunctionFactory.Create((string city, int days, bool metric) => "sunny", "get_weather", "Gets the weather.");

@@ -1,23 +1,13 @@
-using System.Runtime.CompilerServices;
 using Idefics3.Generation;
 using Idefics3.StructuredOutput;
-using Idefics3.Tokenization;
 
 namespace Idefics3.ToolCalling;
 
 /// <summary>Creates the tool-call constraint of a request (called from <see cref="RequestConstraints"/>).</summary>
 internal static class ToolConstraints
 {
-    // Per tokenizer (one per loaded model): its token index, built on first use and shared while the model lives. End
-    // ids are left to the sampler, which allows them exactly when the constraint is complete.
-    private static readonly ConditionalWeakTable<HuggingFaceTokenizer, TokenIndex> Indexes = new();
-
     // Call grammars by schema text: a tool loop sends the same tools every round.
     private static readonly JsonGrammarCache Grammars = new();
-
-    /// <summary>The token index of <paramref name="tokenizer"/>, built once.</summary>
-    public static TokenIndex IndexOf(HuggingFaceTokenizer tokenizer) =>
-        Indexes.GetValue(tokenizer, static t => TokenIndex.Build(t, []));
 
     /// <summary>
     /// The constraint for <paramref name="tools"/>: calls to the callable tools (after free text with

@@ -1,4 +1,5 @@
-using Idefics3.Checkpoints;
+using System.Buffers.Binary;
+using System.Text.Json;
 
 namespace Idefics3.Cli.Tests;
 
@@ -7,11 +8,7 @@ public sealed class InfoCommandTests
     [Fact]
     public async Task Info_on_a_local_folder_prints_configuration_parameters_and_files()
     {
-        long expected;
-        using (SafetensorsFile weights = SafetensorsFile.Open(Path.Combine(CliRunner.TinyModel, "model.safetensors")))
-        {
-            expected = weights.Entries.Values.Sum(e => e.ElementCount);
-        }
+        long expected = ElementsInHeader(Path.Combine(CliRunner.TinyModel, "model.safetensors"));
 
         CliResult result = await CliRunner.RunAsync(["info", "--model", CliRunner.TinyModel, "--dtype", "float32"]);
 
@@ -46,5 +43,20 @@ public sealed class InfoCommandTests
         {
             Directory.Delete(empty, recursive: true);
         }
+    }
+
+    // The element count of every tensor in a safetensors header (8-byte little-endian length, then JSON), read here
+    // without the library so the test does not check the CLI against the code it calls.
+    private static long ElementsInHeader(string path)
+    {
+        using FileStream file = File.OpenRead(path);
+        Span<byte> length = stackalloc byte[8];
+        file.ReadExactly(length);
+        byte[] json = new byte[BinaryPrimitives.ReadUInt64LittleEndian(length)];
+        file.ReadExactly(json);
+        using JsonDocument header = JsonDocument.Parse(json);
+        return header.RootElement.EnumerateObject()
+            .Where(p => p.Name != "__metadata__")
+            .Sum(p => p.Value.GetProperty("shape").EnumerateArray().Aggregate(1L, (a, d) => a * d.GetInt64()));
     }
 }

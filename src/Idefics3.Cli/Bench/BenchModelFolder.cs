@@ -4,8 +4,7 @@ using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using Idefics3.Configuration;
-using Idefics3.Modeling;
-using TorchSharp;
+using Idefics3.Diagnostics;
 
 namespace Idefics3.Cli.Bench;
 
@@ -65,16 +64,9 @@ internal static class BenchModelFolder
         }
 
         log.WriteLine($"Writing random bfloat16 weights with the shapes of {shape} to {folder} (once)...");
-        RandomSafetensorsWriter.Write(Path.Combine(folder, "model.safetensors"), Parameters(parsed));
+        RandomWeights.WriteSafetensors(Path.Combine(folder, "model.safetensors"), parsed);
         File.WriteAllText(marker, DateTimeOffset.UtcNow.ToString("O", CultureInfo.InvariantCulture));
         return folder;
-    }
-
-    /// <summary>The checkpoint's tensor names and shapes, from the model built on the meta device (no memory).</summary>
-    public static IReadOnlyList<(string Name, long[] Shape)> Parameters(Idefics3Config config)
-    {
-        using var module = Idefics3CausalLM.CreateOnMeta(config);
-        return [.. module.named_parameters().Select(p => (p.name, p.parameter.shape))];
     }
 
     public static string ReadResource(string name)

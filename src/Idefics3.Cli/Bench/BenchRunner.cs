@@ -3,6 +3,7 @@ using System.Globalization;
 using System.IO.Compression;
 using System.Text;
 using System.Text.Json.Serialization;
+using Idefics3.Diagnostics;
 using Idefics3.Generation;
 using Idefics3.Processing;
 using Idefics3.Tokenization;
@@ -63,7 +64,7 @@ internal sealed class BenchRunner
         var work = new WorkModel(engine.Config);
         int elementSize = engine.DType == ScalarType.Float32 ? 4 : 2;
         double peak = engine.DType == ScalarType.Float32 ? gemm32 : gemm16;
-        long parameters = BenchModelFolder.Parameters(engine.Config).Sum(p => p.Shape.Aggregate(1L, (a, b) => a * b));
+        long parameters = RandomWeights.CountParameters(engine.Config);
         _log.WriteLine(Invariant($"Model {s.Shape ?? s.ModelPath}: {parameters / 1e6:F0}M parameters, {engine.DType} on {engine.DeviceName}"));
 
         // A 4:3 photo gives 3x4 tiles + the global frame (13 frames); a square image gives the maximum, 4x4 + 1 = 17.
@@ -79,13 +80,7 @@ internal sealed class BenchRunner
         Record(Invariant($"preprocess 4000x4000 JPEG -> {squareFrames} frames"), preSquare, "ms", null, null);
 
         // Vision tower + connector on one tile.
-        int tile = engine.Config.Vision.ImageSize;
-        double[] vision;
-        using (var pixels = RandomPixels(tile))
-        {
-            engine.Network.EncodeImages(pixels, null, cancellationToken).Dispose();
-            vision = Repeat(s.Repeats, () => Time(() => engine.Network.EncodeImages(pixels, null, cancellationToken).Dispose()));
-        }
+        double[] vision = VisionEncoderProbe.Measure(engine, s.Repeats, cancellationToken);
 
         Record("vision encoder, 1 tile", vision, "ms", Percent(work.VisionFlopsPerTile, vision.Min(), peak), "GEMM peak");
 
@@ -151,7 +146,7 @@ internal sealed class BenchRunner
 
         await new StructuredOutputBench(_log, (name, values, unit) => Record(name, values, unit, null, null)).RunAsync(engine, s.Repeats, s.DecodeTokens, cancellationToken).ConfigureAwait(false);
 
-        double rssGb = PeakRssBytes() / 1e9;
+        double rssGb = ProcessMemory.PeakResidentBytes / 1e9;
         long weightBytes = Directory.EnumerateFiles(folder, "*.safetensors").Sum(f => new FileInfo(f).Length);
         double budget = (weightBytes / 1e9 * (elementSize == 4 ? 2 : 1)) + (work.KvBytesPerToken(elementSize) * 2048 / 1e9) + 1.5;
         Record("peak RSS", [rssGb], "GB", rssGb / budget * 100, "of weights+KV+1.5 GB", higherIsBetter: false);
@@ -187,7 +182,7 @@ internal sealed class BenchRunner
         double gemv = MachineProbe.SmallGemvMedianMs(15);
         double[] sorted = [.. values.Order()];
         double best = higherIsBetter ? sorted[^1] : sorted[0];
-        var m = new BenchMeasurement(name, best, sorted[sorted.Length / 2], unit, ratio, ratioOf, StateOf(gemv), ProcStatusBytes("VmRSS:") / 1e9, ProcStatusBytes("VmHWM:") / 1e9);
+        var m = new BenchMeasurement(name, best, sorted[sorted.Length / 2], unit, ratio, ratioOf, StateOf(gemv), ProcessMemory.CurrentResidentBytes / 1e9, ProcessMemory.PeakResidentBytes / 1e9);
         _results.Add(m);
         _log.WriteLine(Invariant($"  {name}: {Format(m.Min)} {unit} (median {Format(m.Median)}){(ratio is double r ? Invariant($", {r:F2} {ratioOf}") : string.Empty)} [{m.State}]"));
     }
@@ -195,15 +190,6 @@ internal sealed class BenchRunner
     private static string StateOf(double smallGemvMs) => smallGemvMs < 2 ? "fast" : "slow";
 
     private static double Percent(double flops, double milliseconds, double peakGflops) => flops / (milliseconds / 1000) / (peakGflops * 1e9) * 100;
-
-    /// <summary>Uniform pixels in [-1, 1) [1, 3, tile, tile]; the scalars are held for the calls (never left to the finalizer).</summary>
-    private static Tensor RandomPixels(int tile)
-    {
-        using var scope = torch.NewDisposeScope();
-        using Scalar two = 2.0.ToScalar();
-        using Scalar one = 1.0.ToScalar();
-        return torch.rand([1, 3, tile, tile]).mul(two).sub(one).MoveToOuterDisposeScope();
-    }
 
     private static double Time(Action action)
     {
@@ -273,11 +259,6 @@ internal sealed class BenchRunner
 
         return text.ToString();
     }
-
-    private static long PeakRssBytes() => ProcStatusBytes("VmHWM:");
-
-    private static long ProcStatusBytes(string key) =>
-        Runtime.ProcStatus.ReadBytes("/proc/self/status", key.TrimEnd(':')) ?? Environment.WorkingSet;
 
     private static string Format(double value) =>
         value.ToString(value >= 100 ? "F0" : value >= 10 ? "F1" : "F2", CultureInfo.InvariantCulture);

@@ -1,6 +1,6 @@
-using System.Diagnostics;
 using System.Globalization;
 using System.IO.Compression;
+using Idefics3.Diagnostics;
 using Idefics3.Generation;
 using Idefics3.Processing;
 using Idefics3.StructuredOutput;
@@ -26,8 +26,6 @@ internal sealed class StructuredOutputBench
          "required":["invoiceNumber","vendor","date","currency","lines","total","notes"]}
         """;
 
-    private static readonly System.Buffers.SearchValues<byte> s_structural = System.Buffers.SearchValues.Create("\",}]:{["u8);
-
     private readonly TextWriter _log;
     private readonly Action<string, double[], string> _record;
 
@@ -40,7 +38,7 @@ internal sealed class StructuredOutputBench
     public async Task RunAsync(Idefics3Engine engine, int repeats, int decodeTokens, CancellationToken cancellationToken)
     {
         _log.WriteLine("Measuring structured output...");
-        double[] compile = Repeat(repeats, () => Time(() => JsonSchemaCompiler.Compile(InvoiceSchema)));
+        double[] compile = JsonConstraintProbe.MeasureCompile(InvoiceSchema, repeats);
         _record("structured output: invoice schema compile", compile, "ms");
         MeasureVocabulary("smolvlm", LoadTokenizer("smolvlm-tokenizer.json.gz"), [2, 49279], repeats);
         MeasureVocabulary("llama3", LoadTokenizer("llama3-tokenizer.json.gz"), [128001, 128008, 128009], repeats);
@@ -49,71 +47,20 @@ internal sealed class StructuredOutputBench
 
     private void MeasureVocabulary(string name, HuggingFaceTokenizer tokenizer, int[] ends, int repeats)
     {
-        TokenIndex index = null!;
-        double[] build = Repeat(repeats, () => Time(() => index = TokenIndex.Build(tokenizer, ends)));
-        _record(Invariant($"structured output: {name} index build ({index.VocabularySize} ids)"), build, "ms");
-
-        var matcher = new ByteMatcher(JsonSchemaCompiler.Compile(InvoiceSchema));
-        var perToken = new List<double>();
-        var perTokenCpu = new List<double>();
-        var masks = new List<double>();
-        var rng = new Random(1234);
-        var logits = new float[index.VocabularySize];
-        int documents = 4 * repeats;
-        for (int doc = -1; doc < documents; doc++) // document -1 warms up (JIT) and is not counted
+        JsonConstraintCost cost = JsonConstraintProbe.Measure(tokenizer, ends, InvoiceSchema, repeats);
+        _record(Invariant($"structured output: {name} index build ({cost.VocabularySize} ids)"), [.. cost.IndexBuildMilliseconds], "ms");
+        int tokens = cost.TokenMilliseconds.Count, masks = cost.FullMaskMilliseconds.Count;
+        _log.WriteLine(Invariant($"  {name}: {tokens} tokens, the full mask was needed for {masks} ({100.0 * masks / tokens:F0} %)"));
+        Percentiles($"structured output: {name} cost per token", cost.TokenMilliseconds);
+        if (cost.TokenCpuMilliseconds is { } cpu)
         {
-            var constraint = new JsonTokenConstraint(matcher, index);
-            for (int step = 0; step < 400 && !constraint.MustEnd; step++)
-            {
-                int remaining = 400 - step;
-                bool structural = rng.NextDouble() < 0.35;
-                for (int i = 0; i < logits.Length; i++)
-                {
-                    logits[i] = rng.NextSingle() + (structural && IsStructural(index.BytesOf(i)) ? 1f : 0f);
-                }
-
-                double cpuStart = ThreadCpu.Milliseconds();
-                long start = Stopwatch.GetTimestamp();
-                int pick = ArgMax(logits);
-                if (!constraint.IsAllowed(pick, remaining))
-                {
-                    long maskStart = Stopwatch.GetTimestamp();
-                    constraint.MaskLogits(logits, remaining);
-                    if (doc >= 0)
-                    {
-                        masks.Add(Stopwatch.GetElapsedTime(maskStart).TotalMilliseconds);
-                    }
-
-                    pick = ArgMax(logits);
-                }
-
-                constraint.Accept(pick);
-                if (doc >= 0)
-                {
-                    perToken.Add(Stopwatch.GetElapsedTime(start).TotalMilliseconds);
-                    perTokenCpu.Add(ThreadCpu.Milliseconds() - cpuStart);
-                }
-
-                if (index.IsEnd(pick))
-                {
-                    break;
-                }
-            }
+            _record($"structured output: {name} mean CPU time per token", [cpu.Average()], "ms");
         }
 
-        _log.WriteLine(Invariant($"  {name}: {perToken.Count} tokens, the full mask was needed for {masks.Count} ({100.0 * masks.Count / perToken.Count:F0} %)"));
-        Percentiles($"structured output: {name} cost per token", perToken);
-        if (ThreadCpu.IsAvailable)
-        {
-            // Wall time includes preemption on a loaded machine; the thread's CPU time does not. The kernel counts it
-            // in scheduler ticks, so only the mean over all tokens is meaningful.
-            _record($"structured output: {name} mean CPU time per token", [perTokenCpu.Sum() / perTokenCpu.Count], "ms");
-        }
-
-        Percentiles($"structured output: {name} full mask", masks);
+        Percentiles($"structured output: {name} full mask", cost.FullMaskMilliseconds);
     }
 
-    private void Percentiles(string name, List<double> values)
+    private void Percentiles(string name, IReadOnlyList<double> values)
     {
         if (values.Count == 0)
         {
@@ -146,31 +93,6 @@ internal sealed class StructuredOutputBench
         using var reader = new StreamReader(gz);
         return HuggingFaceTokenizer.FromJson(reader.ReadToEnd());
     }
-
-    private static bool IsStructural(byte[]? bytes) => bytes is not null && bytes.AsSpan().IndexOfAny(s_structural) >= 0;
-
-    private static int ArgMax(float[] values)
-    {
-        int best = 0;
-        for (int i = 1; i < values.Length; i++)
-        {
-            if (values[i] > values[best])
-            {
-                best = i;
-            }
-        }
-
-        return best;
-    }
-
-    private static double Time(Action action)
-    {
-        long start = Stopwatch.GetTimestamp();
-        action();
-        return Stopwatch.GetElapsedTime(start).TotalMilliseconds;
-    }
-
-    private static double[] Repeat(int n, Func<double> measure) => [.. Enumerable.Range(0, n).Select(_ => measure())];
 
     private static string Invariant(FormattableString s) => s.ToString(CultureInfo.InvariantCulture);
 }

@@ -78,7 +78,7 @@ internal static class AskCommand
             List<PromptMessage> conversation = arguments.StartConversation(parse);
             if (generation.ResponseFormat is { } responseFormat)
             {
-                Idefics3.StructuredOutput.SchemaInstruction.AddTo(conversation, responseFormat);
+                responseFormat.AddInstructionTo(conversation);
             }
 
             conversation.Add(new PromptMessage("user", contents));

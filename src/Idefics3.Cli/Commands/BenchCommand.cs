@@ -1,7 +1,6 @@
 using System.CommandLine;
 using System.Text.Json;
 using Idefics3.Cli.Bench;
-using Idefics3.Runtime;
 
 namespace Idefics3.Cli.Commands;
 

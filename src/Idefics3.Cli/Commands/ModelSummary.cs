@@ -1,6 +1,6 @@
 using System.Text.Json;
-using Idefics3.Checkpoints;
 using Idefics3.Configuration;
+using Idefics3.Diagnostics;
 using Idefics3.Engine;
 using TorchSharp;
 using static TorchSharp.torch;
@@ -35,17 +35,8 @@ internal sealed record ModelSummary
     {
         Idefics3Config config = Idefics3Config.Load(folder);
         (string? architecture, string? configDType) = ReadExtras(Path.Combine(folder, Idefics3Config.FileName));
-        long parameters = 0;
-        var byDType = new SortedDictionary<string, long>(StringComparer.Ordinal);
-        using (SafetensorsCheckpoint checkpoint = SafetensorsCheckpoint.Open(folder))
-        {
-            foreach (string name in checkpoint.Names)
-            {
-                SafetensorsEntry entry = checkpoint.Entry(name);
-                parameters += entry.ElementCount;
-                byDType[entry.Dtype] = byDType.GetValueOrDefault(entry.Dtype) + entry.ElementCount;
-            }
-        }
+        IReadOnlyDictionary<string, long> byDType = CheckpointStatistics.ElementsByDType(folder);
+        long parameters = byDType.Values.Sum();
 
         var files = new List<(string, long)>();
         foreach (string path in Directory.EnumerateFiles(folder).Order(StringComparer.Ordinal))
@@ -78,7 +69,7 @@ internal sealed record ModelSummary
         }
 
         bool cuda = device.StartsWith("cuda", StringComparison.OrdinalIgnoreCase);
-        ScalarType chosen = DeviceSelection.ResolveDType(ModelDType.Auto, cuda ? DeviceType.CUDA : DeviceType.CPU);
+        ScalarType chosen = Idefics3EngineOptions.ResolveDType(ModelDType.Auto, cuda ? DeviceType.CUDA : DeviceType.CPU);
         return chosen == ScalarType.BFloat16 ? "bfloat16" : "float32";
     }
 

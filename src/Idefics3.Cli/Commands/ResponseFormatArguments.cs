@@ -49,15 +49,16 @@ internal sealed class ResponseFormatArguments
             throw new UsageException($"Cannot read the JSON schema file '{path}': {ex.Message}", ex);
         }
 
+        JsonResponseFormat format = JsonResponseFormat.ForSchema(schema, Path.GetFileNameWithoutExtension(path));
         try
         {
-            _ = JsonSchemaCompiler.Compile(schema); // fail before loading the model
+            format.Validate(); // fail before loading the model
         }
         catch (StructuredOutputSchemaException ex)
         {
             throw new UsageException($"{path}: {ex.Message}", ex);
         }
 
-        return JsonResponseFormat.ForSchema(schema, Path.GetFileNameWithoutExtension(path));
+        return format;
     }
 }

@@ -10,7 +10,7 @@ namespace Idefics3.ChatClient;
 /// loopback, link-local or private address, and reads only regular files. Every failure is an
 /// <see cref="ImageFetchException"/> (the caller's cancellation stays an <see cref="OperationCanceledException"/>).
 /// </summary>
-internal sealed class UriImageReader : IDisposable
+public sealed class UriImageReader : IDisposable
 {
     /// <summary>The most redirects one download follows.</summary>
     internal const int MaxRedirects = 5;
@@ -18,8 +18,11 @@ internal sealed class UriImageReader : IDisposable
     private readonly Idefics3ChatClientOptions _options;
     private readonly HttpClient? _ownedClient;
 
+    /// <summary>Initializes a new instance of the <see cref="UriImageReader"/> class.</summary>
+    /// <param name="options">Which schemes are allowed, the size and time limits, and the <see cref="HttpClient"/> to use (one is created and owned when none is given).</param>
     public UriImageReader(Idefics3ChatClientOptions options)
     {
+        ArgumentNullException.ThrowIfNull(options);
         _options = options;
         if (options.AllowHttpUris && options.HttpClient is null)
         {
@@ -37,8 +40,14 @@ internal sealed class UriImageReader : IDisposable
         }
     }
 
+    /// <summary>Reads the bytes of the image named by <paramref name="uri"/>.</summary>
+    /// <param name="uri">An absolute <c>http</c>, <c>https</c> or <c>file</c> URI (each only when the options allow it).</param>
+    /// <param name="cancellationToken">Cancels the read.</param>
+    /// <returns>The image's bytes, at most <see cref="Idefics3ChatClientOptions.MaxImageBytes"/>.</returns>
+    /// <exception cref="ImageFetchException">The scheme is not allowed, the image is too large or too slow, or the read failed.</exception>
     public async Task<byte[]> ReadAsync(Uri uri, CancellationToken cancellationToken)
     {
+        ArgumentNullException.ThrowIfNull(uri);
         if (!uri.IsAbsoluteUri)
         {
             throw new ImageFetchException(uri.OriginalString, "the URI is not absolute", null, null);
@@ -114,6 +123,7 @@ internal sealed class UriImageReader : IDisposable
         }
     }
 
+    /// <summary>Disposes the <see cref="HttpClient"/> this reader created (never one passed in the options).</summary>
     public void Dispose() => _ownedClient?.Dispose();
 
     private async Task<byte[]> ReadFileAsync(Uri uri, CancellationToken cancellationToken)

@@ -8,7 +8,7 @@ namespace Idefics3.Checkpoints;
 /// <c>model.safetensors.index.json</c>. Tensor names are normalised to the Idefics3 module tree
 /// (<c>model.language_model.</c> → <c>model.text_model.</c>, <c>model.vision_tower.</c> → <c>model.vision_model.</c>).
 /// </summary>
-public sealed class SafetensorsCheckpoint : IDisposable
+internal sealed class SafetensorsCheckpoint : IDisposable
 {
     /// <summary>The single-file checkpoint name.</summary>
     public const string SingleFileName = "model.safetensors";

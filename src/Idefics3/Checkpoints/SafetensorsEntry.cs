@@ -6,7 +6,7 @@ namespace Idefics3.Checkpoints;
 /// <param name="Shape">The shape.</param>
 /// <param name="Begin">The start offset in bytes, relative to the end of the header.</param>
 /// <param name="End">The end offset in bytes (exclusive), relative to the end of the header.</param>
-public sealed record SafetensorsEntry(string Name, string Dtype, IReadOnlyList<long> Shape, long Begin, long End)
+internal sealed record SafetensorsEntry(string Name, string Dtype, IReadOnlyList<long> Shape, long Begin, long End)
 {
     /// <summary>Gets the number of elements.</summary>
     public long ElementCount => Shape.Aggregate(1L, (a, b) => a * b);

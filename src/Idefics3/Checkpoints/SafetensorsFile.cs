@@ -11,7 +11,7 @@ namespace Idefics3.Checkpoints;
 /// fails with a <see cref="CheckpointException"/> before any tensor is touched. Tensors are returned as zero-copy views
 /// of a private memory map of the file (one map per file and dtype, pages read lazily by the OS).
 /// </summary>
-public sealed class SafetensorsFile : IDisposable
+internal sealed class SafetensorsFile : IDisposable
 {
     /// <summary>Headers larger than this are refused (real headers are well under 1 MB).</summary>
     private const long MaxHeaderBytes = 100L * 1024 * 1024;

@@ -6,7 +6,7 @@ namespace Idefics3.Configuration;
 /// The image-processor settings of a checkpoint (<c>preprocessor_config.json</c>, <c>Idefics3ImageProcessor</c> /
 /// <c>SmolVLMImageProcessor</c>). Missing keys take the Hugging Face class defaults.
 /// </summary>
-public sealed record PreprocessorConfig
+internal sealed record PreprocessorConfig
 {
     /// <summary>The file name this record is read from.</summary>
     public const string FileName = "preprocessor_config.json";

@@ -3,7 +3,7 @@ using System.Text.Json;
 namespace Idefics3.Configuration;
 
 /// <summary>The processor settings of a checkpoint (<c>processor_config.json</c>).</summary>
-public sealed record ProcessorConfig
+internal sealed record ProcessorConfig
 {
     /// <summary>The file name this record is read from.</summary>
     public const string FileName = "processor_config.json";

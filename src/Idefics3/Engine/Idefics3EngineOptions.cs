@@ -1,4 +1,7 @@
+using Idefics3.Engine;
 using Idefics3.Generation;
+using TorchSharp;
+using static TorchSharp.torch;
 
 namespace Idefics3;
 
@@ -83,6 +86,16 @@ public sealed class Idefics3EngineOptions
             throw new ArgumentOutOfRangeException(nameof(QueueTimeout), QueueTimeout, "Must be positive.");
         }
     }
+
+    /// <summary>
+    /// Gets the dtype an engine computes in on a device type: an explicit <paramref name="dtype"/> as is; for
+    /// <see cref="ModelDType.Auto"/>, bfloat16 on CUDA and on CPUs with native bfloat16 arithmetic, float32 elsewhere.
+    /// </summary>
+    /// <param name="dtype">The requested dtype.</param>
+    /// <param name="deviceType">The device type the model runs on.</param>
+    /// <returns>The concrete dtype.</returns>
+    /// <exception cref="NotSupportedException">float16 on the CPU.</exception>
+    public static ScalarType ResolveDType(ModelDType dtype, DeviceType deviceType) => DeviceSelection.ResolveDType(dtype, deviceType);
 
     /// <summary>Creates a copy of these options.</summary>
     /// <returns>The copy.</returns>

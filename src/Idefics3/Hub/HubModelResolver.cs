@@ -120,7 +120,7 @@ public sealed class HubModelResolver : IDisposable
     /// <param name="cancellationToken">Stops the resolution; partial downloads are kept and resumed by the next call.</param>
     /// <returns>The full path of the snapshot folder, <c>&lt;cache&gt;/models--org--name/snapshots/&lt;commit&gt;</c>.</returns>
     /// <exception cref="HubException">The repository cannot be reached or read, or a download failed; <see cref="HubException.Kind"/> says which.</exception>
-    public async Task<string> ResolveAsync(
+    internal async Task<string> ResolveAsync(
         HubRepoReference reference,
         HubOptions? options = null,
         IProgress<DownloadProgress>? progress = null,

@@ -7,7 +7,7 @@ namespace Idefics3.Hub;
 /// A Hugging Face model repository and a revision: <c>org/name</c> or <c>org/name@revision</c>, where the revision
 /// is a branch, a tag or a 40-character commit hash (default <c>main</c>).
 /// </summary>
-public sealed partial record HubRepoReference
+internal sealed partial record HubRepoReference
 {
     /// <summary>The revision used when none is given.</summary>
     public const string DefaultRevision = "main";

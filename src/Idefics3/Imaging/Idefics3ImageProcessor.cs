@@ -7,7 +7,7 @@ namespace Idefics3.Imaging;
 /// (even short side), resize to multiples of the tile edge, row-major tiles plus a global frame resized to one tile,
 /// then rescale and normalise. Every resize is Pillow LANCZOS (<see cref="LanczosResampler"/>).
 /// </summary>
-public static class Idefics3ImageProcessor
+internal static class Idefics3ImageProcessor
 {
     /// <summary>Pillow's upper bound on the longest edge after the first resize (<c>MAX_IMAGE_SIZE</c>).</summary>
     public const int MaxImageSize = 4096;

@@ -1,7 +1,7 @@
 namespace Idefics3.Imaging;
 
 /// <summary>Options for <see cref="ImageDecoder"/>.</summary>
-public sealed record ImageDecodeOptions
+internal sealed record ImageDecodeOptions
 {
     /// <summary>The default pixel limit: 89,478,485 pixels, Pillow's decompression-bomb threshold.</summary>
     public const long DefaultMaxPixels = 89_478_485;

@@ -8,7 +8,7 @@ namespace Idefics3.Imaging;
 /// header before any pixel buffer is allocated; truncated, corrupt and unsupported files fail with
 /// <see cref="ImageDecodeException"/> or a subclass, never with another exception type.
 /// </summary>
-public static class ImageDecoder
+internal static class ImageDecoder
 {
     private const string Supported = "PNG, JPEG, WebP, GIF, BMP, ICO, TIFF";
 

@@ -12,7 +12,7 @@ namespace Idefics3.Imaging;
 /// <param name="Cols">Tile columns (0 when the image is a single frame).</param>
 /// <param name="TileWidth">Width of one tile (the frame width when there are no tiles).</param>
 /// <param name="TileHeight">Height of one tile (the frame height when there are no tiles).</param>
-public sealed record ImageLayout(int ResizedWidth, int ResizedHeight, int SplitWidth, int SplitHeight, int Rows, int Cols, int TileWidth, int TileHeight)
+internal sealed record ImageLayout(int ResizedWidth, int ResizedHeight, int SplitWidth, int SplitHeight, int Rows, int Cols, int TileWidth, int TileHeight)
 {
     /// <summary>Gets the number of frames: rows x cols tiles plus the global frame, or 1.</summary>
     public int FrameCount => Rows * Cols > 0 ? (Rows * Cols) + 1 : 1;

@@ -4,7 +4,7 @@ using Idefics3.Configuration;
 namespace Idefics3.Imaging;
 
 /// <summary>The effective settings of the image processor for one call (configuration plus caller overrides).</summary>
-public sealed record ImageProcessingSettings
+internal sealed record ImageProcessingSettings
 {
     /// <summary>Gets the target longest edge of the first resize.</summary>
     public required int LongestEdge { get; init; }

@@ -6,7 +6,7 @@ namespace Idefics3.Imaging;
 /// double, then converted to 22-bit fixed point; each output byte is <c>clip8((2^21 + sum(in * k)) &gt;&gt; 22)</c>.
 /// A pass is skipped when its dimension is unchanged. Rows are processed in parallel.
 /// </summary>
-public static class LanczosResampler
+internal static class LanczosResampler
 {
     private const int PrecisionBits = 32 - 8 - 2;
     private const double Support = 3.0;

@@ -4,7 +4,7 @@ namespace Idefics3.Imaging;
 /// One image after the Idefics3 image processor: the tile grid and the normalised frames (row-major tiles, then the
 /// global frame). Immutable; safe to cache by <see cref="ContentHash"/> and <see cref="ImageProcessingSettings.CacheKey"/>.
 /// </summary>
-public sealed class ProcessedImage
+internal sealed class ProcessedImage
 {
     internal ProcessedImage(string contentHash, int originalWidth, int originalHeight, ImageLayout layout, IReadOnlyList<RgbImage> frames, float[] pixelValues)
     {

@@ -1,7 +1,7 @@
 namespace Idefics3.Imaging;
 
 /// <summary>An 8-bit RGB picture, rows top to bottom, pixels interleaved R, G, B (HWC).</summary>
-public sealed class RgbImage
+internal sealed class RgbImage
 {
     /// <summary>Initializes a new instance of the <see cref="RgbImage"/> class over existing pixels.</summary>
     /// <param name="width">Width in pixels (positive).</param>

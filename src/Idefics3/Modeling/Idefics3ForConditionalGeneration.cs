@@ -13,7 +13,7 @@ namespace Idefics3.Modeling;
 /// under <c>torch.inference_mode</c> in its own dispose scope; returned tensors belong to the caller. Instances are not
 /// thread-safe for concurrent calls that share a <see cref="KvCache"/>; the weights themselves are read-only.
 /// </summary>
-public sealed class Idefics3ForConditionalGeneration : IDisposable
+internal sealed class Idefics3ForConditionalGeneration : IDisposable
 {
     private readonly Idefics3CausalLM _module;
     private readonly ModelLoadOptions _options;

@@ -8,7 +8,7 @@ namespace Idefics3.Modeling;
 /// post-RoPE keys and values. New positions are written in place; nothing is concatenated. All rows share one length
 /// (left-padded batches keep their padding in the cache and mask it with the attention mask).
 /// </summary>
-public sealed class KvCache : IDisposable
+internal sealed class KvCache : IDisposable
 {
     private readonly Tensor[] _keys;
     private readonly Tensor[] _values;

@@ -4,7 +4,7 @@ using static TorchSharp.torch;
 namespace Idefics3.Modeling;
 
 /// <summary>How to load a model: compute dtype, device and vision batching.</summary>
-public sealed record ModelLoadOptions
+internal sealed record ModelLoadOptions
 {
     /// <summary>
     /// Gets the compute dtype: <see cref="ScalarType.Float32"/> (default, HF parity) or <see cref="ScalarType.BFloat16"/>

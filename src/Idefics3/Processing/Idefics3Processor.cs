@@ -28,7 +28,7 @@ public sealed class Idefics3Processor
     /// <param name="chatTemplate">The chat template (null: only <see cref="ProcessText"/> can be used).</param>
     /// <param name="preprocessorConfig">The image-processor configuration.</param>
     /// <param name="processorConfig">The processor configuration.</param>
-    public Idefics3Processor(HuggingFaceTokenizer tokenizer, ChatTemplate? chatTemplate, PreprocessorConfig preprocessorConfig, ProcessorConfig processorConfig)
+    internal Idefics3Processor(HuggingFaceTokenizer tokenizer, ChatTemplate? chatTemplate, PreprocessorConfig preprocessorConfig, ProcessorConfig processorConfig)
     {
         ArgumentNullException.ThrowIfNull(tokenizer);
         ArgumentNullException.ThrowIfNull(preprocessorConfig);
@@ -45,13 +45,13 @@ public sealed class Idefics3Processor
     public HuggingFaceTokenizer Tokenizer { get; }
 
     /// <summary>Gets the chat template, when the checkpoint has one.</summary>
-    public ChatTemplate? ChatTemplate { get; }
+    internal ChatTemplate? ChatTemplate { get; }
 
     /// <summary>Gets the image-processor configuration.</summary>
-    public PreprocessorConfig PreprocessorConfig { get; }
+    internal PreprocessorConfig PreprocessorConfig { get; }
 
     /// <summary>Gets the processor configuration.</summary>
-    public ProcessorConfig ProcessorConfig { get; }
+    internal ProcessorConfig ProcessorConfig { get; }
 
     /// <summary>Gets the id of the <c>&lt;image&gt;</c> token.</summary>
     public int ImageTokenId => _imageTokenId;
@@ -183,13 +183,13 @@ public sealed class Idefics3Processor
     /// <param name="image">The encoded image.</param>
     /// <param name="options">Per-call options.</param>
     /// <returns>The processed image.</returns>
-    public ProcessedImage ProcessImage(ReadOnlyMemory<byte> image, ProcessorOptions? options = null) =>
+    internal ProcessedImage ProcessImage(ReadOnlyMemory<byte> image, ProcessorOptions? options = null) =>
         Idefics3ImageProcessor.Process(image.Span, SettingsFor(options ?? new ProcessorOptions()));
 
     /// <summary>Gets the effective image settings for the options.</summary>
     /// <param name="options">Per-call options.</param>
     /// <returns>The settings.</returns>
-    public ImageProcessingSettings SettingsFor(ProcessorOptions options)
+    internal ImageProcessingSettings SettingsFor(ProcessorOptions options)
     {
         ArgumentNullException.ThrowIfNull(options);
         if (options.LongestEdge is <= 0)

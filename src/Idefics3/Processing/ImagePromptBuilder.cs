@@ -4,7 +4,7 @@ using System.Text;
 namespace Idefics3.Processing;
 
 /// <summary>Hugging Face's Idefics3 prompt expansion: each <c>&lt;image&gt;</c> becomes its tile/global block.</summary>
-public static class ImagePromptBuilder
+internal static class ImagePromptBuilder
 {
     /// <summary>The placeholder the chat template renders for an image.</summary>
     public const string ImageToken = "<image>";

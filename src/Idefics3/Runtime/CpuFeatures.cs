@@ -6,7 +6,7 @@ namespace Idefics3.Runtime;
 /// The CPU instruction-set features that decide the default compute dtype: bfloat16 matrix products are fast on CPUs
 /// with AVX512-BF16 or AMX, and slow (emulated) elsewhere.
 /// </summary>
-public sealed class CpuFeatures
+internal sealed class CpuFeatures
 {
     private static readonly Lazy<CpuFeatures> s_current = new(Detect);
 

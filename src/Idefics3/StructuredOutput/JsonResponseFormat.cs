@@ -1,4 +1,5 @@
 using System.Text.Json;
+using Idefics3.Processing;
 
 namespace Idefics3.StructuredOutput;
 
@@ -53,4 +54,26 @@ public sealed record JsonResponseFormat
     /// <param name="description">A description, shown to the model; null for none.</param>
     public static JsonResponseFormat ForSchema(JsonElement schema, string? name = null, string? description = null) =>
         ForSchema(schema.GetRawText(), name, description);
+
+    /// <summary>
+    /// Compiles the schema now, so an unsupported schema fails before a model is loaded (the engine compiles it again,
+    /// and caches it, when a request uses the format).
+    /// </summary>
+    /// <exception cref="StructuredOutputSchemaException">The schema is not valid JSON or uses a keyword that is not supported.</exception>
+    public void Validate()
+    {
+        if (Schema is not null)
+        {
+            _ = JsonSchemaCompiler.Compile(Schema);
+        }
+    }
+
+    /// <summary>
+    /// Adds the short system instruction that shows this format to the model: appended to the conversation's leading
+    /// system message, or inserted as a new one. The grammar makes the output valid, but the model cannot see it, so
+    /// without the instruction it would not know what the fields mean. <see cref="Idefics3ChatClient"/> does
+    /// this itself; callers of <see cref="Idefics3Engine.GenerateAsync"/> call it before generating.
+    /// </summary>
+    /// <param name="conversation">The conversation to change.</param>
+    public void AddInstructionTo(IList<PromptMessage> conversation) => SchemaInstruction.AddTo(conversation, this);
 }

@@ -13,7 +13,7 @@ namespace Idefics3.StructuredOutput;
 internal static class SchemaInstruction
 {
     /// <summary>Adds the instruction to a conversation: appended to its leading system message, or as a new one.</summary>
-    public static void AddTo(List<PromptMessage> conversation, JsonResponseFormat format)
+    public static void AddTo(IList<PromptMessage> conversation, JsonResponseFormat format)
     {
         ArgumentNullException.ThrowIfNull(conversation);
         string text = For(format);

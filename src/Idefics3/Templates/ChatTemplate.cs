@@ -13,7 +13,7 @@ namespace Idefics3.Templates;
 /// methods (<c>.capitalize()</c>, <c>.strip()</c>, ...), <c>range</c>, <c>namespace</c> and <c>raise_exception</c>.
 /// Anything else throws a <see cref="TemplateException"/> naming the construct and its position.
 /// </summary>
-public sealed class ChatTemplate
+internal sealed class ChatTemplate
 {
     private readonly List<Node> _nodes;
 

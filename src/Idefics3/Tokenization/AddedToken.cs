@@ -6,4 +6,4 @@ namespace Idefics3.Tokenization;
 /// <param name="Special">Whether the token is special (skipped by decode when special tokens are skipped).</param>
 /// <param name="LeftStrip">Whether whitespace on the left is absorbed into the token.</param>
 /// <param name="RightStrip">Whether whitespace on the right is absorbed into the token.</param>
-public sealed record AddedToken(int Id, string Content, bool Special, bool LeftStrip = false, bool RightStrip = false);
+internal sealed record AddedToken(int Id, string Content, bool Special, bool LeftStrip = false, bool RightStrip = false);

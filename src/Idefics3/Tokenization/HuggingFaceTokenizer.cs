@@ -65,7 +65,7 @@ public sealed class HuggingFaceTokenizer
     }
 
     /// <summary>Gets the added tokens (special or not), in id order.</summary>
-    public IReadOnlyList<AddedToken> AddedTokens { get; }
+    internal IReadOnlyList<AddedToken> AddedTokens { get; }
 
     /// <summary>Gets the ids of added tokens flagged special (skipped by <c>skipSpecialTokens</c>).</summary>
     public IReadOnlySet<int> SpecialTokenIds { get; }
@@ -228,7 +228,7 @@ public sealed class HuggingFaceTokenizer
     /// <summary>Creates an incremental decoder for streamed generation.</summary>
     /// <param name="skipSpecialTokens">Whether added tokens flagged special are dropped.</param>
     /// <returns>A new decoder.</returns>
-    public StreamingDecoder CreateStreamingDecoder(bool skipSpecialTokens = true) => new(this, skipSpecialTokens);
+    internal StreamingDecoder CreateStreamingDecoder(bool skipSpecialTokens = true) => new(this, skipSpecialTokens);
 
     /// <summary>Applies Hugging Face's legacy <c>clean_up_tokenization</c>.</summary>
     /// <param name="text">Decoded text.</param>

@@ -8,7 +8,7 @@ namespace Idefics3.Tokenization;
 /// is ever emitted. The concatenation of all returned pieces plus <see cref="Flush"/> equals
 /// <see cref="HuggingFaceTokenizer.Decode"/> of all ids. Not thread-safe: use one instance per stream.
 /// </summary>
-public sealed class StreamingDecoder
+internal sealed class StreamingDecoder
 {
     private readonly HuggingFaceTokenizer _tokenizer;
     private readonly bool _skipSpecialTokens;

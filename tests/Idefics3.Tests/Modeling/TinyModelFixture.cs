@@ -41,7 +41,7 @@ public sealed class TinyModelFixture : IDisposable
         }
     }
 
-    public Idefics3ForConditionalGeneration Model { get; }
+    internal Idefics3ForConditionalGeneration Model { get; }
 
     public JsonElement Json { get; }
 

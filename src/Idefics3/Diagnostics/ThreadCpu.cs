@@ -1,6 +1,6 @@
 using System.Runtime.InteropServices;
 
-namespace Idefics3.Cli.Bench;
+namespace Idefics3.Diagnostics;
 
 /// <summary>The calling thread's CPU time (Linux <c>getrusage(RUSAGE_THREAD)</c>): unlike wall time, not inflated when the machine is busy.</summary>
 internal static partial class ThreadCpu

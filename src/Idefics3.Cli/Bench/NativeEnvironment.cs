@@ -1,6 +1,6 @@
 using System.Runtime.InteropServices;
 
-namespace Idefics3.Runtime;
+namespace Idefics3.Cli.Bench;
 
 /// <summary>
 /// Sets environment variables in the native process environment (<c>setenv</c>), which is what OpenMP and libtorch

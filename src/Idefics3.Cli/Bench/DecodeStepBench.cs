@@ -96,6 +96,9 @@ internal sealed class DecodeStepBench(TextWriter log)
         }
 
         log.WriteLine(Invariant($"  {"total",-28} {Torch(torchPhases.Sum()),10} {fastPhases.Sum(),10:F3}"));
+        cache.CopyPrefixFrom(prefilled, context);
+        (double us, double gbps) = AttentionKernelBench.Run(model.Config.Text, cache, model.Dtype == ScalarType.BFloat16, 400);
+        log.WriteLine(Invariant($"  {AttentionKernelBench.Describe(model.Config.Text, cache, model.Dtype == ScalarType.BFloat16)}: {us:F1} us per layer ({gbps:F1} GB/s of cache)"));
         string Torch(double ms) => includeLibtorch ? ms.ToString("F3", CultureInfo.InvariantCulture) : "-";
     }
 
@@ -218,8 +221,8 @@ internal sealed class DecodeStepBench(TextWriter log)
         return [.. totals.Select(x => x / tokens)];
     }
 
-    // Minor page faults of this process so far (/proc/self/stat field 10); 0 where /proc is missing.
-    private static long MinorFaults()
+    /// <summary>Minor page faults of this process so far (/proc/self/stat field 10, getrusage's ru_minflt); 0 where /proc is missing.</summary>
+    public static long MinorFaults()
     {
         try
         {

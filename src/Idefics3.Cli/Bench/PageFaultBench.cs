@@ -8,8 +8,8 @@ using static TorchSharp.torch;
 namespace Idefics3.Cli.Bench;
 
 /// <summary>
-/// <c>idefics3 bench --page-faults</c>: minor page faults (first touches of fresh 4 KB pages, <c>getrusage</c>'s
-/// ru_minflt) and time of a text prefill, with a KV cache created per request and with one cache reused, and of the
+/// <c>idefics3 bench --page-faults</c>: minor page faults (first touches of fresh 4 KB pages: the kernel's minflt
+/// count, as <c>getrusage</c> reports it) and time of a text prefill, with a KV cache created per request and with one cache reused, and of the
 /// vision tower on 1 and 4 tiles, after one warm-up of each; plus the cost of one fault on this machine (touching a
 /// fresh native buffer), so the faults can be turned into a share of each phase's time.
 /// </summary>
@@ -101,7 +101,7 @@ internal sealed class PageFaultBench(TextWriter log)
         return best;
     }
 
-    private static long MinorFaults() => ThreadCpu.ProcessMinorFaults();
+    private static long MinorFaults() => DecodeStepBench.MinorFaults();
 
     private static string Invariant(FormattableString s) => s.ToString(CultureInfo.InvariantCulture);
 }

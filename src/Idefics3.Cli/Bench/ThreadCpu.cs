@@ -2,13 +2,9 @@ using System.Runtime.InteropServices;
 
 namespace Idefics3.Cli.Bench;
 
-/// <summary>
-/// The calling thread's CPU time (Linux <c>getrusage(RUSAGE_THREAD)</c>): unlike wall time, not inflated when the machine
-/// is busy; and the process's minor page faults (<c>getrusage(RUSAGE_SELF).ru_minflt</c>).
-/// </summary>
+/// <summary>The calling thread's CPU time (Linux <c>getrusage(RUSAGE_THREAD)</c>): unlike wall time, not inflated when the machine is busy.</summary>
 internal static partial class ThreadCpu
 {
-    private const int RusageSelf = 0;
     private const int RusageThread = 1;
 
     /// <summary>Gets whether thread CPU time can be read here.</summary>
@@ -16,9 +12,6 @@ internal static partial class ThreadCpu
 
     /// <summary>The thread's user + system CPU time in milliseconds (0 where unavailable).</summary>
     public static double Milliseconds() => IsAvailable && TryRead(out double ms) ? ms : 0;
-
-    /// <summary>The process's minor page faults so far (0 where unavailable).</summary>
-    public static long ProcessMinorFaults() => IsAvailable && GetRUsage(RusageSelf, out RUsage usage) == 0 ? usage.F4 : 0;
 
     private static bool TryRead(out double milliseconds)
     {
@@ -43,7 +36,7 @@ internal static partial class ThreadCpu
         public long SystemSeconds;
         public long SystemMicroseconds;
 
-        // The remaining 14 longs of struct rusage (memory and I/O counters); F4 is ru_minflt.
+        // The remaining 14 longs of struct rusage (memory and I/O counters) are not read.
         public long F0, F1, F2, F3, F4, F5, F6, F7, F8, F9, F10, F11, F12, F13;
     }
 }

@@ -11,7 +11,10 @@ namespace Idefics3.Cli.Bench;
 /// <summary>
 /// Builds, once, a model folder with the exact shapes of a real checkpoint and random bfloat16 weights, so speed and
 /// memory can be measured without downloading it. The real config is used unchanged except <c>image_token_id</c>,
-/// which points at the small byte-level tokenizer shipped with the benchmark (token ids are below every real vocabulary).
+/// which points at the small byte-level tokenizer shipped with the benchmark (token ids are below every real vocabulary),
+/// and, when asked, <c>text_config.num_hidden_layers</c>: a truncated-depth model keeps every per-layer shape, the
+/// embeddings, the lm_head and the vision tower, so a large shape (Idefics3-8B: 17 GB) can be measured in less memory
+/// and disk (the share of the bandwidth roofline per decoded token does not depend on the layer count).
 /// </summary>
 internal static class BenchModelFolder
 {
@@ -27,14 +30,29 @@ internal static class BenchModelFolder
     private const int TokenizerImageTokenId = 259;
     private const int TokenizerEndOfUtterance = 260;
 
-    public static string Ensure(string shape, string? root, TextWriter log)
+    /// <summary>Returns the folder of a shape's random-weight model, writing it first if needed.</summary>
+    /// <param name="shape">A key of <see cref="Shapes"/>.</param>
+    /// <param name="root">The parent folder (default: idefics3-bench in the temp folder).</param>
+    /// <param name="log">Progress output.</param>
+    /// <param name="layers">Decoder layers to keep (1 to the shape's count; null: all).</param>
+    /// <returns>The model folder.</returns>
+    public static string Ensure(string shape, string? root, TextWriter log, int? layers = null)
     {
         if (!Shapes.TryGetValue(shape, out string? resource))
         {
             throw new UsageException($"Unknown shape '{shape}'. Use one of: {string.Join(", ", Shapes.Keys)}.");
         }
 
-        string folder = Path.Combine(root ?? Path.Combine(Path.GetTempPath(), "idefics3-bench"), shape.ToLowerInvariant());
+        var config = JsonNode.Parse(ReadResource(resource))!.AsObject();
+        JsonObject text = config["text_config"]!.AsObject();
+        int fullDepth = text["num_hidden_layers"]!.GetValue<int>();
+        if (layers is int n && (n < 1 || n > fullDepth))
+        {
+            throw new UsageException($"--layers must be between 1 and {fullDepth} for {shape}.");
+        }
+
+        string folderName = shape.ToLowerInvariant() + (layers is int kept && kept != fullDepth ? $"-{kept.ToString(CultureInfo.InvariantCulture)}layers" : string.Empty);
+        string folder = Path.Combine(root ?? Path.Combine(Path.GetTempPath(), "idefics3-bench"), folderName);
         string marker = Path.Combine(folder, ".complete");
         if (File.Exists(marker))
         {
@@ -42,8 +60,8 @@ internal static class BenchModelFolder
         }
 
         Directory.CreateDirectory(folder);
-        var config = JsonNode.Parse(ReadResource(resource))!.AsObject();
         config["image_token_id"] = TokenizerImageTokenId;
+        text["num_hidden_layers"] = layers ?? fullDepth;
         File.WriteAllText(Path.Combine(folder, "config.json"), config.ToJsonString(new JsonSerializerOptions { WriteIndented = true }));
         Idefics3Config parsed = Idefics3Config.Load(Path.Combine(folder, "config.json"));
         int tile = parsed.Vision.ImageSize;
@@ -63,7 +81,7 @@ internal static class BenchModelFolder
             File.WriteAllText(Path.Combine(folder, name), ReadResource("tokenizer." + name));
         }
 
-        log.WriteLine($"Writing random bfloat16 weights with the shapes of {shape} to {folder} (once)...");
+        log.WriteLine($"Writing random bfloat16 weights with the shapes of {shape}{(layers is int d && d != fullDepth ? $" ({d} of {fullDepth} decoder layers)" : string.Empty)} to {folder} (once)...");
         RandomWeights.WriteSafetensors(Path.Combine(folder, "model.safetensors"), parsed);
         File.WriteAllText(marker, DateTimeOffset.UtcNow.ToString("O", CultureInfo.InvariantCulture));
         return folder;

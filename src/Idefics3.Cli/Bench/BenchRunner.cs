@@ -14,7 +14,11 @@ using static TorchSharp.torch;
 namespace Idefics3.Cli.Bench;
 
 /// <summary>Settings of one benchmark run.</summary>
-internal sealed record BenchSettings(string? Shape, string? ModelPath, ModelDType DType, int Repeats, int DecodeTokens, bool SkipLargeImage, string? WorkDirectory);
+internal sealed record BenchSettings(string? Shape, string? ModelPath, ModelDType DType, int Repeats, int DecodeTokens, bool SkipLargeImage, string? WorkDirectory, int? Layers = null)
+{
+    /// <summary>Gets the name of what is measured: the shape (with its kept layer count) or the model folder.</summary>
+    public string Label => ModelPath ?? (Layers is int n ? string.Create(CultureInfo.InvariantCulture, $"{Shape} ({n} decoder layers)") : Shape!);
+}
 
 /// <summary>One measured quantity, with the machine's state before and after it.</summary>
 internal sealed record BenchMeasurement(
@@ -55,7 +59,7 @@ internal sealed class BenchRunner
         double gemv = MachineProbe.SmallGemvMedianMs();
         _log.WriteLine(Invariant($"  read bandwidth {bandwidth:F1} GB/s, GEMM float32 {gemm32:F0} GFLOP/s, bfloat16 {gemm16:F0} GFLOP/s, small GEMV {gemv:F2} ms ({StateOf(gemv)})"));
 
-        string folder = s.ModelPath ?? BenchModelFolder.Ensure(s.Shape!, s.WorkDirectory, _log);
+        string folder = s.ModelPath ?? BenchModelFolder.Ensure(s.Shape!, s.WorkDirectory, _log, s.Layers);
         var sw = Stopwatch.StartNew();
         Idefics3Engine engine = await Idefics3Engine.LoadAsync(folder, new Idefics3EngineOptions { DType = s.DType }, cancellationToken: cancellationToken).ConfigureAwait(false);
         using var owner = engine;
@@ -65,7 +69,7 @@ internal sealed class BenchRunner
         int elementSize = engine.DType == ScalarType.Float32 ? 4 : 2;
         double peak = engine.DType == ScalarType.Float32 ? gemm32 : gemm16;
         long parameters = RandomWeights.CountParameters(engine.Config);
-        _log.WriteLine(Invariant($"Model {s.Shape ?? s.ModelPath}: {parameters / 1e6:F0}M parameters, {engine.DType} on {engine.DeviceName}"));
+        _log.WriteLine(Invariant($"Model {s.Label}: {parameters / 1e6:F0}M parameters, {engine.DType} on {engine.DeviceName}"));
 
         // A 4:3 photo gives 3x4 tiles + the global frame (13 frames); a square image gives the maximum, 4x4 + 1 = 17.
         IReadOnlyList<PromptMessage> photo = [PromptMessage.Create("user", new PromptImage(MakeJpeg(4000, 3000), "image/jpeg"), new PromptText("What is in this image?"))];
@@ -151,18 +155,29 @@ internal sealed class BenchRunner
         double budget = (weightBytes / 1e9 * (elementSize == 4 ? 2 : 1)) + (work.KvBytesPerToken(elementSize) * 2048 / 1e9) + 1.5;
         Record("peak RSS", [rssGb], "GB", rssGb / budget * 100, "of weights+KV+1.5 GB", higherIsBetter: false);
 
-        return new BenchReport(s.Shape ?? s.ModelPath!, engine.DType.ToString(), parameters, bandwidth, gemm32, gemm16, gemv, _results);
+        return new BenchReport(s.Label, engine.DType.ToString(), parameters, bandwidth, gemm32, gemm16, gemv, _results);
     }
 
     /// <summary>Runs <see cref="DecodeStepBench"/> on the model of the settings (rounds: the repeat count).</summary>
-    public static async Task RunDecodeStepAsync(BenchSettings s, int context, TextWriter log, CancellationToken cancellationToken)
+    public static async Task RunDecodeStepAsync(BenchSettings s, int context, bool includeLibtorch, TextWriter log, CancellationToken cancellationToken)
     {
         Runtime.TorchRuntime.EnsureLoaded();
-        string folder = s.ModelPath ?? BenchModelFolder.Ensure(s.Shape!, s.WorkDirectory, log);
+        string folder = s.ModelPath ?? BenchModelFolder.Ensure(s.Shape!, s.WorkDirectory, log, s.Layers);
         Idefics3Engine engine = await Idefics3Engine.LoadAsync(folder, new Idefics3EngineOptions { DType = s.DType }, cancellationToken: cancellationToken).ConfigureAwait(false);
         using var owner = engine;
-        log.WriteLine(Invariant($"Model {s.Shape ?? s.ModelPath}: {engine.DType}, {Environment.ProcessorCount} CPUs"));
-        new DecodeStepBench(log).Run(engine.Network, context, s.DecodeTokens, s.Repeats);
+        log.WriteLine(Invariant($"Model {s.Label}: {engine.DType}, {Environment.ProcessorCount} CPUs"));
+        new DecodeStepBench(log).Run(engine.Network, context, s.DecodeTokens, s.Repeats, includeLibtorch);
+    }
+
+    /// <summary>Runs <see cref="PageFaultBench"/> on the model of the settings.</summary>
+    public static async Task RunPageFaultsAsync(BenchSettings s, int context, TextWriter log, CancellationToken cancellationToken)
+    {
+        Runtime.TorchRuntime.EnsureLoaded();
+        string folder = s.ModelPath ?? BenchModelFolder.Ensure(s.Shape!, s.WorkDirectory, log, s.Layers);
+        Idefics3Engine engine = await Idefics3Engine.LoadAsync(folder, new Idefics3EngineOptions { DType = s.DType }, cancellationToken: cancellationToken).ConfigureAwait(false);
+        using var owner = engine;
+        log.WriteLine(Invariant($"Model {s.Label}: {engine.DType}, {Environment.ProcessorCount} CPUs"));
+        new PageFaultBench(log).Run(engine.Network, context, s.Repeats);
     }
 
     public static void PrintTable(BenchReport report, TextWriter output)

@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Globalization;
+using Idefics3.Configuration;
 using Idefics3.Generation;
 using Idefics3.Modeling;
 using Idefics3.Modeling.FastDecode;
@@ -18,11 +19,12 @@ internal sealed class DecodeStepBench(TextWriter log)
 {
     private static readonly string[] Phases = ["norms + residual", "q/k/v projections", "RoPE + cache write", "attention", "o_proj", "MLP (gate/up, SiLU, down)", "lm_head", "sampling (greedy)"];
 
-    public void Run(Idefics3ForConditionalGeneration model, int context, int tokens, int rounds)
+    public void Run(Idefics3ForConditionalGeneration model, int context, int tokens, int rounds, bool includeLibtorch = true)
     {
         var work = new WorkModel(model.Config);
         int elementSize = model.Dtype == ScalarType.Float32 ? 4 : 2;
         double bytes = work.DecodeBytesPerToken(context + (tokens / 2), elementSize);
+        (double layerBytes, double lmHeadBytes, double cacheBytes) = work.DecodeBytesByPart(context + (tokens / 2), elementSize);
         using var mode = inference_mode();
         using KvCache prefilled = model.CreateCache(1, context + tokens + 1);
         using KvCache cache = model.CreateCache(1, context + tokens + 1);
@@ -33,11 +35,13 @@ internal sealed class DecodeStepBench(TextWriter log)
             Tensor ids = torch.randint(0, 250, [1, context], generator: new Generator(1));
             model.Forward(model.EmbedTokens(ids), torch.arange(context).view(1, context), null, prefilled, lastPositionOnly: true);
             log.WriteLine(Invariant($"Prefilled {context} positions in {sw.Elapsed.TotalSeconds:F1} s ({MinorFaults() - faults} minor page faults); decode reads {bytes / 1e6:F0} MB per token"));
+            log.WriteLine(Invariant($"  ({model.Config.Text.NumHiddenLayers} decoder layers {layerBytes / 1e6:F0} MB + lm_head {lmHeadBytes / 1e6:F0} MB + KV cache {cacheBytes / 1e6:F0} MB)"));
         }
 
         using FastDecoder one = FastDecoder.Create(model.Module, model.Config.Text, model.Dtype, 1);
         using FastDecoder two = FastDecoder.Create(model.Module, model.Config.Text, model.Dtype, Math.Max(2, Environment.ProcessorCount));
-        var paths = new (string Name, FastDecoder? Fast)[] { ("libtorch", null), ("C# step, 1 thread", one), (Invariant($"C# step, {two.Threads} threads"), two) };
+        var paths = new (string Name, FastDecoder? Fast)[] { ("libtorch", null), ("C# step, 1 thread", one), (Invariant($"C# step, {two.Threads} threads"), two) }
+            .Where(p => includeLibtorch || p.Fast is not null).ToArray();
         var rates = paths.ToDictionary(p => p.Name, _ => new List<double>());
         log.WriteLine(Invariant($"{"round",-6} {"read GB/s",10} {string.Join(" ", paths.Select(p => Invariant($"{p.Name,22}")))}"));
         for (int round = 0; round < rounds; round++)
@@ -69,7 +73,7 @@ internal sealed class DecodeStepBench(TextWriter log)
         }
 
         // Where one step's time goes.
-        double[] torchPhases = LibtorchBreakdown(model, prefilled, cache, context, tokens);
+        double[] torchPhases = includeLibtorch ? LibtorchBreakdown(model, prefilled, cache, context, tokens) : new double[Phases.Length];
         var profile = new DecodeProfile();
         two.Profile = profile;
         double[] fastSampling = new double[tokens];
@@ -83,13 +87,27 @@ internal sealed class DecodeStepBench(TextWriter log)
         ];
         log.WriteLine();
         log.WriteLine(Invariant($"One decode step at {context} context, ms (mean of {tokens} steps), all {model.Config.Text.NumHiddenLayers} layers:"));
-        log.WriteLine(Invariant($"  {"phase",-28} {"libtorch",10} {"C# step",10}"));
+        log.WriteLine(Invariant($"  {"phase",-28} {"libtorch",10} {"C# step",10} {"C# GB/s",8}"));
+        double[] phaseBytes = PhaseBytes(model.Config.Text, context + (tokens / 2), elementSize);
         for (int i = 0; i < Phases.Length; i++)
         {
-            log.WriteLine(Invariant($"  {Phases[i],-28} {torchPhases[i],10:F3} {fastPhases[i],10:F3}"));
+            string rate = phaseBytes[i] > 0 ? Invariant($"{phaseBytes[i] / (fastPhases[i] / 1000) / 1e9,8:F1}") : Invariant($"{"-",8}");
+            log.WriteLine(Invariant($"  {Phases[i],-28} {Torch(torchPhases[i]),10} {fastPhases[i],10:F3} {rate}"));
         }
 
-        log.WriteLine(Invariant($"  {"total",-28} {torchPhases.Sum(),10:F3} {fastPhases.Sum(),10:F3}"));
+        log.WriteLine(Invariant($"  {"total",-28} {Torch(torchPhases.Sum()),10} {fastPhases.Sum(),10:F3}"));
+        cache.CopyPrefixFrom(prefilled, context);
+        (double us, double gbps) = AttentionKernelBench.Run(model.Config.Text, cache, model.Dtype == ScalarType.BFloat16, 400);
+        log.WriteLine(Invariant($"  {AttentionKernelBench.Describe(model.Config.Text, cache, model.Dtype == ScalarType.BFloat16)}: {us:F1} us per layer ({gbps:F1} GB/s of cache)"));
+        string Torch(double ms) => includeLibtorch ? ms.ToString("F3", CultureInfo.InvariantCulture) : "-";
+    }
+
+    // The bytes each phase of one step streams (weights, or the KV cache for attention), in the order of Phases; 0 for
+    // the phases that read only activations.
+    private static double[] PhaseBytes(TextConfig t, int context, int elementSize)
+    {
+        double h = t.HiddenSize, q = t.NumAttentionHeads * t.HeadDim, kv = t.NumKeyValueHeads * t.HeadDim, f = t.IntermediateSize, n = t.NumHiddenLayers;
+        return [0, n * h * (q + (2 * kv)) * elementSize, 0, 2 * n * kv * context * elementSize, n * q * h * elementSize, n * 3 * h * f * elementSize, (double)t.VocabSize * h * elementSize, 0];
     }
 
     // Greedy decode of `tokens` tokens after the prefilled context; returns tokens/s over steps 2..N.
@@ -203,8 +221,8 @@ internal sealed class DecodeStepBench(TextWriter log)
         return [.. totals.Select(x => x / tokens)];
     }
 
-    // Minor page faults of this process so far (/proc/self/stat field 10); 0 where /proc is missing.
-    private static long MinorFaults()
+    /// <summary>Minor page faults of this process so far (/proc/self/stat field 10, getrusage's ru_minflt); 0 where /proc is missing.</summary>
+    public static long MinorFaults()
     {
         try
         {

@@ -41,12 +41,21 @@ internal sealed class WorkModel
     /// <summary>Bytes read to decode one token at context length <paramref name="context"/>.</summary>
     public double DecodeBytesPerToken(int context, int elementSize)
     {
+        (double layers, double lmHead, double cache) = DecodeBytesByPart(context, elementSize);
+        return layers + lmHead + cache;
+    }
+
+    /// <summary>
+    /// The bytes one decoded token reads, by part: the decoder layers present in the configuration (projections, MLP,
+    /// norms), the lm_head (with the final norm and the token's embedding row) and the KV cache at
+    /// <paramref name="context"/> positions (keys and values of every layer).
+    /// </summary>
+    public (double Layers, double LmHead, double Cache) DecodeBytesByPart(int context, int elementSize)
+    {
         TextConfig t = _c.Text;
         double h = t.HiddenSize, q = t.NumAttentionHeads * t.HeadDim, kv = t.NumKeyValueHeads * t.HeadDim, f = t.IntermediateSize;
         double perLayer = (h * q) + (2 * h * kv) + (q * h) + (3 * h * f) + (2 * h);
-        double weights = (t.NumHiddenLayers * perLayer) + (t.VocabSize * h) + h + h;
-        double cache = 2.0 * t.NumHiddenLayers * kv * context;
-        return (weights + cache) * elementSize;
+        return (t.NumHiddenLayers * perLayer * elementSize, ((t.VocabSize * h) + h + h) * elementSize, 2.0 * t.NumHiddenLayers * kv * context * elementSize);
     }
 
     /// <summary>Bytes of the KV cache per token.</summary>

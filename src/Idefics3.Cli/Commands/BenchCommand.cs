@@ -33,9 +33,21 @@ internal static class BenchCommand
         {
             Description = "Only measure the decode step: libtorch against the C# step (1 and 2 threads), interleaved with a bandwidth probe, and a per-phase breakdown.",
         };
-        var context = new Option<int>("--context") { Description = "Context length for --decode-step.", DefaultValueFactory = _ => 1100 };
+        var context = new Option<int>("--context") { Description = "Context length for --decode-step and --page-faults.", DefaultValueFactory = _ => 1100 };
+        var pageFaults = new Option<bool>("--page-faults")
+        {
+            Description = "Only measure minor page faults and time of a --context-token prefill (cache per request and reused) and of the vision tower on 1 and 4 tiles.",
+        };
+        var skipLibtorch = new Option<bool>("--skip-libtorch")
+        {
+            Description = "With --decode-step: measure only the C# step (the libtorch step and its op-by-op breakdown take minutes on the large shapes).",
+        };
+        var layers = new Option<int?>("--layers")
+        {
+            Description = "With --shape: keep only this many decoder layers (exact per-layer shapes, embeddings, lm_head and vision tower; written to its own folder), e.g. idefics3-8b --layers 8.",
+        };
         var command = new Command("bench", "Measure speed and memory of a model shape against this machine's roofline (bandwidth, GEMM peak).");
-        foreach (Option option in new Option[] { shape, model, dtype, repeat, decodeTokens, skipLarge, workDir, json, ompWait, decodeStep, context, toolCalls })
+        foreach (Option option in new Option[] { shape, model, dtype, repeat, decodeTokens, skipLarge, workDir, json, ompWait, decodeStep, pageFaults, context, skipLibtorch, layers, toolCalls })
         {
             command.Options.Add(option);
         }
@@ -59,6 +71,11 @@ internal static class BenchCommand
                 throw new UsageException("Use either --shape or --model, not both.");
             }
 
+            if (modelPath is not null && parse.GetValue(layers) is not null)
+            {
+                throw new UsageException("--layers applies to --shape only.");
+            }
+
             if (parse.GetValue(repeat) < 1 || parse.GetValue(decodeTokens) < 2)
             {
                 throw new UsageException("--repeat must be at least 1 and --decode-tokens at least 2.");
@@ -71,10 +88,17 @@ internal static class BenchCommand
                 parse.GetValue(repeat),
                 parse.GetValue(decodeTokens),
                 parse.GetValue(skipLarge),
-                parse.GetValue(workDir));
+                parse.GetValue(workDir),
+                parse.GetValue(layers));
+            if (parse.GetValue(pageFaults))
+            {
+                await BenchRunner.RunPageFaultsAsync(settings, parse.GetValue(context), Console.Out, cancellationToken);
+                return ExitCodes.Success;
+            }
+
             if (parse.GetValue(decodeStep))
             {
-                await BenchRunner.RunDecodeStepAsync(settings, parse.GetValue(context), Console.Out, cancellationToken);
+                await BenchRunner.RunDecodeStepAsync(settings, parse.GetValue(context), !parse.GetValue(skipLibtorch), Console.Out, cancellationToken);
                 return ExitCodes.Success;
             }
 

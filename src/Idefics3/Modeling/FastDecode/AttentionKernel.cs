@@ -6,7 +6,9 @@ namespace Idefics3.Modeling.FastDecode;
 /// <summary>
 /// Attention of one query position over the KV cache, read in place: softmax(q·Kᵀ·scale)·V for the query heads of one
 /// KV head (grouped-query attention without repeating K/V: each cached row is read once for the whole group), over a
-/// range of positions with an online (blockwise) softmax. A range yields a partial result (running max, sum, weighted
+/// range of positions with an online (blockwise) softmax: per block of <see cref="Block"/> positions and query head, the
+/// scores four rows at a time and the weighted V sum with the accumulator in registers (<see cref="AttentionRows"/>),
+/// then the running max/sum update. A range yields a partial result (running max, sum, weighted
 /// V); <see cref="Merge"/> combines the ranges of one head (split-K, so a few KV heads still fill every core).
 /// </summary>
 internal static unsafe class AttentionKernel
@@ -41,32 +43,21 @@ internal static unsafe class AttentionKernel
             new Span<float>(p + 2, headDim).Clear();
         }
 
+        int elementSize = isBFloat16 ? 2 : 4;
         for (int b0 = start; b0 < end; b0 += Block)
         {
             int count = Math.Min(Block, end - b0);
-            for (int j = 0; j < count; j++)
-            {
-                long row = (long)(b0 + j) * headDim;
-                for (int g = 0; g < groups; g++)
-                {
-                    float dot = isBFloat16
-                        ? GemvKernel.DotBFloat16((ushort*)keys + row, q + (g * headDim), headDim)
-                        : GemvKernel.DotFloat((float*)keys + row, q + (g * headDim), headDim);
-                    scores[(g * Block) + j] = dot * scale;
-                }
-            }
+            byte* k = (byte*)keys + ((long)b0 * headDim * elementSize);
+            byte* v = (byte*)values + ((long)b0 * headDim * elementSize);
 
+            // Every query head of the group over the same block: the block's K and V rows come from memory once and
+            // from L1 for the other heads.
             for (int g = 0; g < groups; g++)
             {
                 float* s = scores + (g * Block);
                 float* p = partial + (g * stride);
-                float blockMax = float.NegativeInfinity;
-                for (int j = 0; j < count; j++)
-                {
-                    blockMax = Math.Max(blockMax, s[j]);
-                }
-
-                float max = Math.Max(p[0], blockMax);
+                AttentionRows.Scores(q + (g * headDim), k, isBFloat16, headDim, count, scale, s);
+                float max = Math.Max(p[0], Max(s, count));
                 float correction = MathF.Exp(p[0] - max);
                 p[0] = max;
                 p[1] *= correction;
@@ -76,24 +67,7 @@ internal static unsafe class AttentionKernel
                 }
 
                 p[1] += ExpShifted(s, count, max);
-            }
-
-            for (int j = 0; j < count; j++)
-            {
-                long row = (long)(b0 + j) * headDim;
-                for (int g = 0; g < groups; g++)
-                {
-                    float weight = scores[(g * Block) + j];
-                    float* acc = partial + (g * stride) + 2;
-                    if (isBFloat16)
-                    {
-                        AxpyBFloat16(weight, (ushort*)values + row, acc, headDim);
-                    }
-                    else
-                    {
-                        AxpyFloat(weight, (float*)values + row, acc, headDim);
-                    }
-                }
+                AttentionRows.Accumulate(s, v, isBFloat16, headDim, count, p + 2);
             }
         }
     }
@@ -127,6 +101,32 @@ internal static unsafe class AttentionKernel
         {
             output[d] *= inverse;
         }
+    }
+
+    private static float Max(float* s, int n)
+    {
+        int j = 0;
+        float max = float.NegativeInfinity;
+        if (Vector256.IsHardwareAccelerated && n >= 8)
+        {
+            Vector256<float> m = Vector256.Create(float.NegativeInfinity);
+            for (; j + 8 <= n; j += 8)
+            {
+                m = Vector256.Max(m, Vector256.Load(s + j));
+            }
+
+            for (int i = 0; i < 8; i++)
+            {
+                max = Math.Max(max, m[i]);
+            }
+        }
+
+        for (; j < n; j++)
+        {
+            max = Math.Max(max, s[j]);
+        }
+
+        return max;
     }
 
     // s[j] = exp(s[j] - max); returns the sum.
@@ -174,37 +174,6 @@ internal static unsafe class AttentionKernel
         for (int i = 0; i < n; i++)
         {
             v[i] *= factor;
-        }
-    }
-
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void AxpyBFloat16(float a, ushort* x, float* y, int n)
-    {
-        int i = 0;
-        if (Vector512.IsHardwareAccelerated)
-        {
-            Vector512<float> va = Vector512.Create(a);
-            for (; i + 32 <= n; i += 32)
-            {
-                Vector512<ushort> v = Vector512.Load(x + i);
-                Vector512.FusedMultiplyAdd(Vector512.ShiftLeft(Vector512.WidenLower(v), 16).AsSingle(), va, Vector512.Load(y + i)).Store(y + i);
-                Vector512.FusedMultiplyAdd(Vector512.ShiftLeft(Vector512.WidenUpper(v), 16).AsSingle(), va, Vector512.Load(y + i + 16)).Store(y + i + 16);
-            }
-        }
-        else if (Vector256.IsHardwareAccelerated)
-        {
-            Vector256<float> va = Vector256.Create(a);
-            for (; i + 16 <= n; i += 16)
-            {
-                Vector256<ushort> v = Vector256.Load(x + i);
-                Vector256.FusedMultiplyAdd(Vector256.ShiftLeft(Vector256.WidenLower(v), 16).AsSingle(), va, Vector256.Load(y + i)).Store(y + i);
-                Vector256.FusedMultiplyAdd(Vector256.ShiftLeft(Vector256.WidenUpper(v), 16).AsSingle(), va, Vector256.Load(y + i + 8)).Store(y + i + 8);
-            }
-        }
-
-        for (; i < n; i++)
-        {
-            y[i] = MathF.FusedMultiplyAdd(BitConverter.Int32BitsToSingle(x[i] << 16), a, y[i]);
         }
     }
 

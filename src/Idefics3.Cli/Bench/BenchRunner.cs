@@ -158,7 +158,7 @@ internal sealed class BenchRunner
         return new BenchReport(s.Label, engine.DType.ToString(), parameters, bandwidth, gemm32, gemm16, gemv, _results);
     }
 
-    /// <summary>Runs <see cref="DecodeStepBench"/> on the model of the settings (rounds: the repeat count).</summary>
+    /// <summary>Runs <see cref="DecodeBenchmarks.RunDecodeStep"/> on the model of the settings (rounds: the repeat count).</summary>
     public static async Task RunDecodeStepAsync(BenchSettings s, int context, bool includeLibtorch, TextWriter log, CancellationToken cancellationToken)
     {
         Runtime.TorchRuntime.EnsureLoaded();
@@ -166,10 +166,10 @@ internal sealed class BenchRunner
         Idefics3Engine engine = await Idefics3Engine.LoadAsync(folder, new Idefics3EngineOptions { DType = s.DType }, cancellationToken: cancellationToken).ConfigureAwait(false);
         using var owner = engine;
         log.WriteLine(Invariant($"Model {s.Label}: {engine.DType}, {Environment.ProcessorCount} CPUs"));
-        new DecodeStepBench(log).Run(engine.Network, context, s.DecodeTokens, s.Repeats, includeLibtorch);
+        DecodeBenchmarks.RunDecodeStep(engine, context, s.DecodeTokens, s.Repeats, includeLibtorch, log);
     }
 
-    /// <summary>Runs <see cref="PageFaultBench"/> on the model of the settings.</summary>
+    /// <summary>Runs <see cref="DecodeBenchmarks.RunPageFaults"/> on the model of the settings.</summary>
     public static async Task RunPageFaultsAsync(BenchSettings s, int context, TextWriter log, CancellationToken cancellationToken)
     {
         Runtime.TorchRuntime.EnsureLoaded();
@@ -177,7 +177,7 @@ internal sealed class BenchRunner
         Idefics3Engine engine = await Idefics3Engine.LoadAsync(folder, new Idefics3EngineOptions { DType = s.DType }, cancellationToken: cancellationToken).ConfigureAwait(false);
         using var owner = engine;
         log.WriteLine(Invariant($"Model {s.Label}: {engine.DType}, {Environment.ProcessorCount} CPUs"));
-        new PageFaultBench(log).Run(engine.Network, context, s.Repeats);
+        DecodeBenchmarks.RunPageFaults(engine, context, s.Repeats, log);
     }
 
     public static void PrintTable(BenchReport report, TextWriter output)

@@ -5,14 +5,21 @@ using System.Runtime.Intrinsics;
 using TorchSharp;
 using static TorchSharp.torch;
 
-namespace Idefics3.Cli.Bench;
+namespace Idefics3.Diagnostics;
 
 /// <summary>The machine's own roofline, measured in-process: read bandwidth, GEMM peaks and a small-GEMV probe.</summary>
-internal static class MachineProbe
+public static class MachineProbe
 {
     /// <summary>Measures read bandwidth (GB/s) with a multi-accumulator SIMD sum, one thread per core.</summary>
+    /// <param name="threads">Reader threads (usually the core count).</param>
+    /// <param name="bytes">Native memory read per repetition (1 GiB by default).</param>
+    /// <param name="repetitions">Repetitions; the best is returned.</param>
+    /// <returns>The best read bandwidth in GB/s.</returns>
     public static unsafe double ReadBandwidthGBps(int threads, long bytes = 1L << 30, int repetitions = 5)
     {
+        ArgumentOutOfRangeException.ThrowIfLessThan(threads, 1);
+        ArgumentOutOfRangeException.ThrowIfLessThan(bytes, 64L * 1024 * threads);
+        ArgumentOutOfRangeException.ThrowIfLessThan(repetitions, 1);
         // Native memory, freed at the end: a managed array would stay committed and inflate the measured RSS afterwards.
         nuint size = (nuint)bytes;
         float* data = (float*)NativeMemory.AlignedAlloc(size, 64);
@@ -75,8 +82,15 @@ internal static class MachineProbe
     }
 
     /// <summary>Measures the best matmul rate (GFLOP/s) of an m×k by k×n product in the given dtype.</summary>
+    /// <param name="dtype">The element type.</param>
+    /// <param name="m">Rows of the left operand.</param>
+    /// <param name="k">The shared dimension.</param>
+    /// <param name="n">Columns of the right operand.</param>
+    /// <param name="repetitions">Repetitions (after one warm-up); the best is returned.</param>
+    /// <returns>The best rate in GFLOP/s (a multiply-add counts 2).</returns>
     public static double GemmGflops(ScalarType dtype, long m, long k, long n, int repetitions = 5)
     {
+        ArgumentOutOfRangeException.ThrowIfLessThan(repetitions, 1);
         using var scope = NewDisposeScope();
         using var mode = inference_mode();
         var a = randn(new[] { m, k }, dtype: ScalarType.Float32).to(dtype);
@@ -98,8 +112,11 @@ internal static class MachineProbe
     /// Times a small bfloat16 GEMV (960×960, what a small model's decode does hundreds of times per token) and returns
     /// its median in milliseconds. In this VM's slow state it takes about 8 ms whatever its size.
     /// </summary>
+    /// <param name="repetitions">Repetitions; the median is returned.</param>
+    /// <returns>The median time of one GEMV in milliseconds.</returns>
     public static double SmallGemvMedianMs(int repetitions = 31)
     {
+        ArgumentOutOfRangeException.ThrowIfLessThan(repetitions, 1);
         using var scope = NewDisposeScope();
         using var mode = inference_mode();
         var w = randn(new long[] { 960, 960 }).to(ScalarType.BFloat16);

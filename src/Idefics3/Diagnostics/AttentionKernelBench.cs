@@ -6,7 +6,7 @@ using Idefics3.Modeling;
 using Idefics3.Modeling.FastDecode;
 using Idefics3.Runtime;
 
-namespace Idefics3.Cli.Bench;
+namespace Idefics3.Diagnostics;
 
 /// <summary>
 /// The C# step's one-query attention alone, on one thread, over layer 0 of a prefilled cache: best of many repetitions,

@@ -8,7 +8,7 @@ using Idefics3.Runtime;
 using TorchSharp;
 using static TorchSharp.torch;
 
-namespace Idefics3.Cli.Bench;
+namespace Idefics3.Diagnostics;
 
 /// <summary>
 /// <c>idefics3 bench --decode-step</c>: one decode step at a given context, the libtorch step against the C# step

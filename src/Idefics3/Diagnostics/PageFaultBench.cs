@@ -5,7 +5,7 @@ using Idefics3.Modeling;
 using TorchSharp;
 using static TorchSharp.torch;
 
-namespace Idefics3.Cli.Bench;
+namespace Idefics3.Diagnostics;
 
 /// <summary>
 /// <c>idefics3 bench --page-faults</c>: minor page faults (first touches of fresh 4 KB pages: the kernel's minflt

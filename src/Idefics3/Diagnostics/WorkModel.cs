@@ -1,16 +1,22 @@
 using Idefics3.Configuration;
 
-namespace Idefics3.Cli.Bench;
+namespace Idefics3.Diagnostics;
 
 /// <summary>
 /// The work a forward pass does, from the configuration: FLOPs (a multiply-add counts 2) for the vision tower and
 /// prefill, bytes read per decoded token. These turn timings into fractions of the machine's roofline.
 /// </summary>
-internal sealed class WorkModel
+public sealed class WorkModel
 {
     private readonly Idefics3Config _c;
 
-    public WorkModel(Idefics3Config config) => _c = config;
+    /// <summary>Initializes a new instance of the <see cref="WorkModel"/> class.</summary>
+    /// <param name="config">The model configuration.</param>
+    public WorkModel(Idefics3Config config)
+    {
+        ArgumentNullException.ThrowIfNull(config);
+        _c = config;
+    }
 
     /// <summary>FLOPs of one tile through the vision tower and the connector.</summary>
     public double VisionFlopsPerTile
@@ -28,6 +34,9 @@ internal sealed class WorkModel
     }
 
     /// <summary>FLOPs of prefilling <paramref name="tokens"/> new positions after <paramref name="cached"/> cached ones.</summary>
+    /// <param name="tokens">New positions.</param>
+    /// <param name="cached">Positions already in the KV cache.</param>
+    /// <returns>The FLOPs, including the lm_head of the last position.</returns>
     public double PrefillFlops(int tokens, int cached = 0)
     {
         TextConfig t = _c.Text;
@@ -39,6 +48,9 @@ internal sealed class WorkModel
     }
 
     /// <summary>Bytes read to decode one token at context length <paramref name="context"/>.</summary>
+    /// <param name="context">Positions in the KV cache.</param>
+    /// <param name="elementSize">Bytes per element (2 for bfloat16, 4 for float32).</param>
+    /// <returns>The bytes.</returns>
     public double DecodeBytesPerToken(int context, int elementSize)
     {
         (double layers, double lmHead, double cache) = DecodeBytesByPart(context, elementSize);
@@ -50,6 +62,9 @@ internal sealed class WorkModel
     /// norms), the lm_head (with the final norm and the token's embedding row) and the KV cache at
     /// <paramref name="context"/> positions (keys and values of every layer).
     /// </summary>
+    /// <param name="context">Positions in the KV cache.</param>
+    /// <param name="elementSize">Bytes per element (2 for bfloat16, 4 for float32).</param>
+    /// <returns>The bytes of each part.</returns>
     public (double Layers, double LmHead, double Cache) DecodeBytesByPart(int context, int elementSize)
     {
         TextConfig t = _c.Text;
@@ -59,5 +74,7 @@ internal sealed class WorkModel
     }
 
     /// <summary>Bytes of the KV cache per token.</summary>
+    /// <param name="elementSize">Bytes per element (2 for bfloat16, 4 for float32).</param>
+    /// <returns>The bytes.</returns>
     public double KvBytesPerToken(int elementSize) => 2.0 * _c.Text.NumHiddenLayers * _c.Text.NumKeyValueHeads * _c.Text.HeadDim * elementSize;
 }

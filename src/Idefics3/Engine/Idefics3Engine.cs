@@ -493,6 +493,25 @@ public sealed partial class Idefics3Engine : IDisposable, IAsyncDisposable
         throw PromptAdmission.Exceeded(account.TotalTokens, account.ImageTokens, generation, ContextWindow);
     }
 
+    /// <summary>
+    /// The model id an engine loaded from <paramref name="model"/> with <paramref name="options"/> reports, known before
+    /// loading: the option, else the repository id of a hub model, else the folder's name (or its hub snapshot's repository).
+    /// </summary>
+    internal static string ModelIdOf(string model, Idefics3EngineOptions options)
+    {
+        if (options.ModelId is { } id)
+        {
+            return id;
+        }
+
+        if (Directory.Exists(model))
+        {
+            return ModelIdFromPath(Path.GetFullPath(model));
+        }
+
+        return Hub.HubRepoReference.TryParse(model, out Hub.HubRepoReference? repo) ? repo.RepoId : model;
+    }
+
     private static string ModelIdFromPath(string modelPath)
     {
         // A Hugging Face hub snapshot: .../models--org--name/snapshots/<commit> → org/name.

@@ -401,7 +401,7 @@ public sealed partial class Idefics3Engine : IDisposable, IAsyncDisposable
     {
         ProcessorOptions options = processing ?? new ProcessorOptions();
         ProcessedPrompt processed = Processor.Process(conversation, options);
-        int[] ids = Array.ConvertAll(processed.InputIds, static id => checked((int)id));
+        int[] ids = processed.InputIds;
         ITokenConstraint? constraint = RequestConstraints.Create(generation, _structuredOutput);
         if (processed.PixelValues is null || processed.PixelValuesShape is null)
         {

@@ -16,8 +16,8 @@ public sealed class ConstrainedDecodingTests : IClassFixture<EngineFixture>
 
     private (List<GenerationUpdate> Updates, CountingRunner Runner) Run(ITokenConstraint? constraint, GenerationOptions options, int maxNewTokens)
     {
-        long[] ids = Engine.Processor.Process(EngineFixture.TextConversation()).InputIds;
-        var prompt = new PreparedPrompt { InputIds = Array.ConvertAll(ids, static id => (int)id), Images = [], Constraint = constraint };
+        int[] ids = Engine.Processor.Process(EngineFixture.TextConversation()).InputIds;
+        var prompt = new PreparedPrompt { InputIds = ids, Images = [], Constraint = constraint };
         var runner = new CountingRunner(Engine.Services.Runner);
         var updates = new List<GenerationUpdate>();
         new GenerationSession(Engine.Services with { Runner = runner }, prompt, options, maxNewTokens, 0).Run(updates.Add, CancellationToken.None);

@@ -1,3 +1,4 @@
+using System.Diagnostics.Metrics;
 using Idefics3;
 using Idefics3.ChatClient;
 using Idefics3.DependencyInjection;
@@ -54,9 +55,8 @@ public static class Idefics3ServiceCollectionExtensions
         if (options.WarmUpOnStart)
         {
             // One hosted service per registration (not TryAddEnumerable): each warms its own model, device and dtype.
-            Idefics3EngineOptions engine = options.Engine.Clone();
             services.AddSingleton<IHostedService>(sp => new Idefics3WarmUpService(
-                sp.GetRequiredService<Idefics3EngineRegistry>(), options.Model, engine, sp.GetService<ILoggerFactory>()));
+                sp.GetRequiredService<Idefics3EngineRegistry>(), options.Model, EngineOptions(sp, options), sp.GetService<ILoggerFactory>()));
         }
 
         return options;
@@ -68,6 +68,14 @@ public static class Idefics3ServiceCollectionExtensions
         Idefics3EngineRegistry registry = services.GetRequiredService<Idefics3EngineRegistry>();
         // The engine is shared, so its own model id is the first registration's; each registration reports its own.
         string modelId = Idefics3Engine.ModelIdOf(options.Model, options.Engine);
-        return new Idefics3ChatClient(EngineSource.Lazy(registry, options.Model, options.Engine), modelId, options.Client, services.GetService<ILoggerFactory>());
+        return new Idefics3ChatClient(EngineSource.Lazy(registry, options.Model, EngineOptions(services, options)), modelId, options.Client, services.GetService<ILoggerFactory>());
+    }
+
+    /// <summary>The registration's engine options for this container: its <see cref="IMeterFactory"/> unless one was set.</summary>
+    private static Idefics3EngineOptions EngineOptions(IServiceProvider services, Idefics3ServiceOptions options)
+    {
+        Idefics3EngineOptions engine = options.Engine.Clone();
+        engine.MeterFactory ??= services.GetService<IMeterFactory>();
+        return engine;
     }
 }

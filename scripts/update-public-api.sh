@@ -18,19 +18,36 @@ esac
 projects=(src/Idefics3/Idefics3.csproj src/Idefics3.SemanticKernel/Idefics3.SemanticKernel.csproj)
 for project in "${projects[@]}"; do
   dir=$(dirname "$project")
-  for file in PublicAPI.Shipped.txt PublicAPI.Unshipped.txt; do
-    [[ -f "$dir/$file" ]] || printf '#nullable enable\n' > "$dir/$file"
+  shipped="$dir/PublicAPI.Shipped.txt" unshipped="$dir/PublicAPI.Unshipped.txt"
+  for file in "$shipped" "$unshipped"; do
+    [[ -f "$file" ]] || printf '#nullable enable\n' > "$file"
   done
   echo "== $project"
-  dotnet format analyzers "$project" --diagnostics RS0016 RS0017 --severity info -v:minimal
+  # New public API: the analyzer's code fix for RS0016 writes it into PublicAPI.Unshipped.txt.
+  dotnet format analyzers "$project" --diagnostics RS0016 --severity info -v:minimal
+  # API that is gone (RS0017 has no code fix): the build names each symbol; an unshipped entry is deleted, a shipped
+  # one is marked *REMOVED* in PublicAPI.Unshipped.txt (the analyzer's convention) until the next --ship.
+  dotnet build "$project" -nologo -v:quiet -p:TreatWarningsAsErrors=false -p:WarningsAsErrors= 2>&1 \
+    | sed -n "s/.*warning RS0017: Symbol '\(.*\)' is part of the declared API, but is either not public or could not be found.*/\1/p" \
+    | sort -u | while IFS= read -r symbol; do
+        if grep -qxF -- "$symbol" "$unshipped"; then
+          grep -vxF -- "$symbol" "$unshipped" > "$unshipped.new" || true
+          mv "$unshipped.new" "$unshipped"
+        elif ! grep -qxF -- "*REMOVED*$symbol" "$unshipped"; then
+          printf '%s\n' "*REMOVED*$symbol" >> "$unshipped"
+        fi
+      done
   if $ship; then
-    # Shipped = Shipped + Unshipped, sorted as the analyzer sorts (ordinal); Unshipped = the header only.
+    # Shipped = Shipped - *REMOVED* entries + the other Unshipped entries, sorted (ordinal); Unshipped = the header only.
+    removed=$(sed -n 's/^\*REMOVED\*//p' "$unshipped")
     {
       echo '#nullable enable'
-      grep -hv '^#nullable enable$' "$dir/PublicAPI.Shipped.txt" "$dir/PublicAPI.Unshipped.txt" | grep -v '^$' | LC_ALL=C sort -u
-    } > "$dir/PublicAPI.Shipped.txt.new"
-    mv "$dir/PublicAPI.Shipped.txt.new" "$dir/PublicAPI.Shipped.txt"
-    printf '#nullable enable\n' > "$dir/PublicAPI.Unshipped.txt"
+      { grep -vxF -e '#nullable enable' -e '' "$shipped" | grep -vxF -f <(printf '%s\n' "$removed") || true
+        grep -v -e '^#nullable enable$' -e '^\*REMOVED\*' -e '^$' "$unshipped" || true
+      } | LC_ALL=C sort -u
+    } > "$shipped.new"
+    mv "$shipped.new" "$shipped"
+    printf '#nullable enable\n' > "$unshipped"
   fi
 done
 git --no-pager diff --stat -- 'src/*/PublicAPI.*.txt' || true

@@ -36,6 +36,41 @@ public sealed class BenchCommandTests
     }
 
     [Fact]
+    public async Task Decode_step_and_page_fault_modes_run_on_the_tiny_model()
+    {
+        CliResult step = await CliRunner.RunAsync(
+            ["bench", "--model", CliRunner.TinyModel, "--dtype", "float32", "--decode-step", "--skip-libtorch", "--context", "40", "--repeat", "1", "--decode-tokens", "3"],
+            timeout: TimeSpan.FromMinutes(3));
+        Assert.True(step.ExitCode == 0, step.ToString());
+        Assert.Contains("decoder layers", step.Stdout, StringComparison.Ordinal);          // bytes per token by part
+        Assert.Contains("C# GB/s", step.Stdout, StringComparison.Ordinal);
+        Assert.Contains("attention kernel alone", step.Stdout, StringComparison.Ordinal);
+        Assert.DoesNotContain("libtorch:", step.Stdout, StringComparison.Ordinal);         // skipped
+
+        CliResult faults = await CliRunner.RunAsync(
+            ["bench", "--model", CliRunner.TinyModel, "--dtype", "float32", "--page-faults", "--context", "40", "--repeat", "1"],
+            timeout: TimeSpan.FromMinutes(3));
+        Assert.True(faults.ExitCode == 0, faults.ToString());
+        foreach (string phase in new[] { "prefill 40 tokens, cache per request", "prefill 40 tokens, cache reused", "vision tower + connector, 1 tile", "vision tower + connector, 4 tiles" })
+        {
+            Assert.Contains(phase, faults.Stdout, StringComparison.Ordinal);
+        }
+    }
+
+    [Fact]
+    public async Task Bench_refuses_layers_with_a_model_folder_and_out_of_range()
+    {
+        CliResult withModel = await CliRunner.RunAsync(["bench", "--model", CliRunner.TinyModel, "--layers", "2"]);
+        CliResult tooMany = await CliRunner.RunAsync(["bench", "--shape", "smolvlm-256m", "--layers", "31", "--decode-step", "--work-dir", Path.Combine(Path.GetTempPath(), "idefics3-bench-refused")]);
+
+        Assert.Equal(2, withModel.ExitCode);
+        Assert.Contains("--layers applies to --shape only", withModel.Stderr, StringComparison.Ordinal);
+        Assert.Equal(2, tooMany.ExitCode);
+        Assert.Contains("--layers must be between 1 and 30", tooMany.Stderr, StringComparison.Ordinal);
+        Assert.False(Directory.Exists(Path.Combine(Path.GetTempPath(), "idefics3-bench-refused", "smolvlm-256m-31layers")));
+    }
+
+    [Fact]
     public async Task Bench_refuses_an_unknown_shape_and_both_shape_and_model()
     {
         CliResult unknown = await CliRunner.RunAsync(["bench", "--shape", "gpt-5"]);

@@ -10,7 +10,8 @@ namespace Idefics3.Diagnostics;
 /// <summary>
 /// <c>idefics3 bench --page-faults</c>: minor page faults (first touches of fresh 4 KB pages: the kernel's minflt
 /// count, as <c>getrusage</c> reports it) and time of a text prefill, with a KV cache created per request and with one cache reused, and of the
-/// vision tower on 1 and 4 tiles, after one warm-up of each; plus the cost of one fault on this machine (touching a
+/// vision tower on 1 tile, on 4 tiles in one call (chunks of the model's VisionChunkSize) and on the same 4 tiles one
+/// call each, after one warm-up of each; plus the cost of one fault on this machine (touching a
 /// fresh native buffer), so the faults can be turned into a share of each phase's time.
 /// </summary>
 internal sealed class PageFaultBench(TextWriter log)
@@ -40,6 +41,14 @@ internal sealed class PageFaultBench(TextWriter log)
             }),
             ("vision tower + connector, 1 tile", () => model.EncodeImages(one).Dispose()),
             ("vision tower + connector, 4 tiles", () => model.EncodeImages(four).Dispose()),
+            ("vision, 4 tiles one at a time", () =>
+            {
+                for (long i = 0; i < 4; i++)
+                {
+                    using Tensor frame = four.narrow(0, i, 1);
+                    model.EncodeImages(frame).Dispose();
+                }
+            }),
         };
         foreach ((string name, Action run) in phases)
         {

@@ -57,10 +57,14 @@ public sealed partial class Idefics3EngineRegistry : IDisposable
         ArgumentNullException.ThrowIfNull(options);
         ObjectDisposedException.ThrowIf(_disposed, this);
         string key = KeyOf(model, options);
-        Lazy<Task<Idefics3Engine>>? created = null;
-        created = new Lazy<Task<Idefics3Engine>>(() => LoadAsync(key, created!, model, options.Clone()));
-        Task<Idefics3Engine> load = _engines.GetOrAdd(key, created).Value;
-        return await load.WaitAsync(cancellationToken).ConfigureAwait(false);
+        if (!_engines.TryGetValue(key, out Lazy<Task<Idefics3Engine>>? entry))
+        {
+            Lazy<Task<Idefics3Engine>>? created = null;
+            created = new Lazy<Task<Idefics3Engine>>(() => LoadAsync(key, created!, model, options.Clone()));
+            entry = _engines.GetOrAdd(key, created);
+        }
+
+        return await entry.Value.WaitAsync(cancellationToken).ConfigureAwait(false);
     }
 
     /// <summary>Gets the engine for <paramref name="model"/> when it has finished loading, without waiting; otherwise null.</summary>

@@ -1,6 +1,5 @@
 using System.Diagnostics;
 using System.Globalization;
-using Idefics3.Configuration;
 using Idefics3.Generation;
 using Idefics3.Modeling;
 using Idefics3.Modeling.FastDecode;
@@ -88,7 +87,8 @@ internal sealed class DecodeStepBench(TextWriter log)
         log.WriteLine();
         log.WriteLine(Invariant($"One decode step at {context} context, ms (mean of {tokens} steps), all {model.Config.Text.NumHiddenLayers} layers:"));
         log.WriteLine(Invariant($"  {"phase",-28} {"libtorch",10} {"C# step",10} {"C# GB/s",8}"));
-        double[] phaseBytes = PhaseBytes(model.Config.Text, context + (tokens / 2), elementSize);
+        DecodeStreams streams = work.Streams(context + (tokens / 2), elementSize);
+        double[] phaseBytes = [0, streams.Qkv, 0, streams.Cache, streams.OutputProjection, streams.Mlp, streams.LmHead, 0];   // in the order of Phases
         for (int i = 0; i < Phases.Length; i++)
         {
             string rate = phaseBytes[i] > 0 ? Invariant($"{phaseBytes[i] / (fastPhases[i] / 1000) / 1e9,8:F1}") : Invariant($"{"-",8}");
@@ -100,14 +100,6 @@ internal sealed class DecodeStepBench(TextWriter log)
         (double us, double gbps) = AttentionKernelBench.Run(model.Config.Text, cache, model.Dtype == ScalarType.BFloat16, 400);
         log.WriteLine(Invariant($"  {AttentionKernelBench.Describe(model.Config.Text, cache, model.Dtype == ScalarType.BFloat16)}: {us:F1} us per layer ({gbps:F1} GB/s of cache)"));
         string Torch(double ms) => includeLibtorch ? ms.ToString("F3", CultureInfo.InvariantCulture) : "-";
-    }
-
-    // The bytes each phase of one step streams (weights, or the KV cache for attention), in the order of Phases; 0 for
-    // the phases that read only activations.
-    private static double[] PhaseBytes(TextConfig t, int context, int elementSize)
-    {
-        double h = t.HiddenSize, q = t.NumAttentionHeads * t.HeadDim, kv = t.NumKeyValueHeads * t.HeadDim, f = t.IntermediateSize, n = t.NumHiddenLayers;
-        return [0, n * h * (q + (2 * kv)) * elementSize, 0, 2 * n * kv * context * elementSize, n * q * h * elementSize, n * 3 * h * f * elementSize, (double)t.VocabSize * h * elementSize, 0];
     }
 
     // Greedy decode of `tokens` tokens after the prefilled context; returns tokens/s over steps 2..N.

@@ -67,10 +67,21 @@ public sealed class WorkModel
     /// <returns>The bytes of each part.</returns>
     public (double Layers, double LmHead, double Cache) DecodeBytesByPart(int context, int elementSize)
     {
+        DecodeStreams s = Streams(context, elementSize);
+        double h = _c.Text.HiddenSize, n = _c.Text.NumHiddenLayers;
+        return (s.Qkv + s.OutputProjection + s.Mlp + (n * 2 * h * elementSize), s.LmHead + (2 * h * elementSize), s.Cache);
+    }
+
+    /// <summary>
+    /// The bytes one decoded token streams per kernel group, all layers present: q/k/v weights, o_proj, the MLP's three
+    /// matrices, the lm_head, and the KV cache at <paramref name="context"/> positions (what attention reads).
+    /// </summary>
+    public DecodeStreams Streams(int context, int elementSize)
+    {
         TextConfig t = _c.Text;
-        double h = t.HiddenSize, q = t.NumAttentionHeads * t.HeadDim, kv = t.NumKeyValueHeads * t.HeadDim, f = t.IntermediateSize;
-        double perLayer = (h * q) + (2 * h * kv) + (q * h) + (3 * h * f) + (2 * h);
-        return (t.NumHiddenLayers * perLayer * elementSize, ((t.VocabSize * h) + h + h) * elementSize, 2.0 * t.NumHiddenLayers * kv * context * elementSize);
+        double h = t.HiddenSize, q = t.NumAttentionHeads * t.HeadDim, kv = t.NumKeyValueHeads * t.HeadDim, f = t.IntermediateSize, n = t.NumHiddenLayers;
+        return new DecodeStreams(
+            n * h * (q + (2 * kv)) * elementSize, n * q * h * elementSize, n * 3 * h * f * elementSize, (double)t.VocabSize * h * elementSize, 2 * n * kv * context * elementSize);
     }
 
     /// <summary>Bytes of the KV cache per token.</summary>
@@ -78,3 +89,6 @@ public sealed class WorkModel
     /// <returns>The bytes.</returns>
     public double KvBytesPerToken(int elementSize) => 2.0 * _c.Text.NumHiddenLayers * _c.Text.NumKeyValueHeads * _c.Text.HeadDim * elementSize;
 }
+
+/// <summary>Bytes one decoded token streams per kernel group (see <see cref="WorkModel.Streams"/>).</summary>
+internal readonly record struct DecodeStreams(double Qkv, double OutputProjection, double Mlp, double LmHead, double Cache);

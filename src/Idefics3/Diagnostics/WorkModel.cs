@@ -76,7 +76,7 @@ public sealed class WorkModel
     /// The bytes one decoded token streams per kernel group, all layers present: q/k/v weights, o_proj, the MLP's three
     /// matrices, the lm_head, and the KV cache at <paramref name="context"/> positions (what attention reads).
     /// </summary>
-    public DecodeStreams Streams(int context, int elementSize)
+    internal DecodeStreams Streams(int context, int elementSize)
     {
         TextConfig t = _c.Text;
         double h = t.HiddenSize, q = t.NumAttentionHeads * t.HeadDim, kv = t.NumKeyValueHeads * t.HeadDim, f = t.IntermediateSize, n = t.NumHiddenLayers;

@@ -30,16 +30,19 @@ public sealed class Idefics3KernelBuilderExtensionsTests
 
         Assert.NotSame(a, b);
         Assert.NotSame(clientA, clientB);
-        Assert.Same(clientA.GetService<Idefics3Engine>(), clientB.GetService<Idefics3Engine>());
+        Assert.Null(clientA.GetService<Idefics3Engine>()); // resolving loads nothing
         Assert.Equal("tiny-b", b.GetModelId());
         var history = new ChatHistory();
         history.AddUserMessage("Hi");
         ChatMessageContent reply = await b.GetChatMessageContentAsync(history, new Idefics3PromptExecutionSettings { MaxTokens = 1 });
         Assert.Equal("tiny-b", reply.ModelId);
+        await clientA.GetService<Idefics3ChatClient>()!.WarmUpAsync();
+        Assert.NotNull(clientA.GetService<Idefics3Engine>());
+        Assert.Same(clientA.GetService<Idefics3Engine>(), clientB.GetService<Idefics3Engine>());
     }
 
     [Fact]
-    public void A_chat_client_registered_in_the_kernel_builder_resolves_as_IChatClient()
+    public async Task A_chat_client_registered_in_the_kernel_builder_resolves_as_IChatClient()
     {
         IKernelBuilder builder = Kernel.CreateBuilder();
         builder.AddIdefics3ChatClient(KernelFixture.ModelDirectory, KernelFixture.Configure);
@@ -51,6 +54,8 @@ public sealed class Idefics3KernelBuilderExtensionsTests
         IChatClient keyed = kernel.Services.GetRequiredKeyedService<IChatClient>("keyed");
 
         Assert.NotNull(plain.GetService<Idefics3ChatClient>());
+        await plain.GetService<Idefics3ChatClient>()!.WarmUpAsync();
+        Assert.NotNull(plain.GetService<Idefics3Engine>());
         Assert.Same(plain.GetService<Idefics3Engine>(), keyed.GetService<Idefics3Engine>());
     }
 
@@ -99,6 +104,27 @@ public sealed class Idefics3KernelBuilderExtensionsTests
     {
         Assert.ThrowsAny<ArgumentException>(() => Kernel.CreateBuilder().AddIdefics3ChatCompletion(model));
         Assert.ThrowsAny<ArgumentException>(() => new ServiceCollection().AddKeyedIdefics3ChatClient("k", model));
+    }
+
+    [Fact]
+    public async Task Resolving_the_service_over_a_model_that_cannot_load_succeeds_and_the_first_request_fails_with_the_load_error()
+    {
+        string folder = Path.Combine(Path.GetTempPath(), $"idefics3-empty-{Guid.NewGuid():N}");
+        Directory.CreateDirectory(folder);
+        try
+        {
+            Kernel kernel = Kernel.CreateBuilder().AddIdefics3ChatCompletion(folder, KernelFixture.Configure).Build();
+            using var services = (IDisposable)kernel.Services;
+            var chat = kernel.GetRequiredService<IChatCompletionService>();
+            var history = new ChatHistory();
+            history.AddUserMessage("Hi");
+
+            await Assert.ThrowsAsync<Configuration.ConfigurationException>(() => chat.GetChatMessageContentAsync(history));
+        }
+        finally
+        {
+            Directory.Delete(folder, recursive: true);
+        }
     }
 
     [Fact]

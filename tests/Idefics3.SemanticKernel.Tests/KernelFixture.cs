@@ -24,7 +24,15 @@ public sealed class KernelFixture : IDisposable
     /// <summary>The Microsoft.Extensions.AI client under the service: the reference path every SK test compares with.</summary>
     public IChatClient ChatClient => Kernel.GetRequiredService<IChatClient>();
 
-    public Idefics3Engine Engine => ChatClient.GetService<Idefics3Engine>()!;
+    /// <summary>The engine under the client, loaded on first use (the registration loads lazily).</summary>
+    public Idefics3Engine Engine
+    {
+        get
+        {
+            ChatClient.GetService<Idefics3ChatClient>()!.WarmUpAsync().GetAwaiter().GetResult();
+            return ChatClient.GetService<Idefics3Engine>()!;
+        }
+    }
 
     public static void Configure(Idefics3ServiceOptions options)
     {

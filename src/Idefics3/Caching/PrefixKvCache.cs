@@ -18,10 +18,12 @@ internal sealed class PrefixKvCache : IDisposable
     private readonly IModelRunner _runner;
     private readonly string _compatibilityKey;
     private readonly int _imageTokenId;
+    private readonly EngineMetrics _metrics;
 
-    public PrefixKvCache(Idefics3ForConditionalGeneration network, IModelRunner runner, string modelPath, long capacityBytes)
+    public PrefixKvCache(Idefics3ForConditionalGeneration network, IModelRunner runner, string modelPath, long capacityBytes, EngineMetrics metrics)
     {
         _runner = runner;
+        _metrics = metrics;
         _imageTokenId = network.Config.ImageTokenId;
         _compatibilityKey = $"{modelPath}|{network.Dtype}|{network.Device}";
         if (capacityBytes > 0)
@@ -52,6 +54,7 @@ internal sealed class PrefixKvCache : IDisposable
         if (restored > 0)
         {
             cache.CopyPrefixFrom(match!.Value, restored);
+            _metrics.PrefixCacheHit(restored);
         }
 
         return restored;

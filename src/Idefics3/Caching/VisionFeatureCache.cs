@@ -18,21 +18,19 @@ internal sealed partial class VisionFeatureCache : IDisposable
     private readonly Idefics3ForConditionalGeneration _network;
     private readonly LruCache<string, Tensor>? _cache;
     private readonly Dictionary<string, TaskCompletionSource> _encoding = new(StringComparer.Ordinal);
+    private readonly EngineMetrics _metrics;
     private readonly ILogger _logger;
-    private int _encodeCount;
 
-    public VisionFeatureCache(Idefics3ForConditionalGeneration network, long capacityBytes, ILogger logger)
+    public VisionFeatureCache(Idefics3ForConditionalGeneration network, long capacityBytes, EngineMetrics metrics, ILogger logger)
     {
         _network = network;
+        _metrics = metrics;
         _logger = logger;
         if (capacityBytes > 0)
         {
             _cache = new LruCache<string, Tensor>(capacityBytes, static t => t.NumberOfElements * t.ElementSize, static (_, t) => t.Dispose());
         }
     }
-
-    /// <summary>Gets how many images the vision tower has encoded (cache misses).</summary>
-    public int EncodeCount => Volatile.Read(ref _encodeCount);
 
     /// <summary>Returns the features of one image of <paramref name="prompt"/>, encoding them on a miss.</summary>
     /// <param name="image">The image.</param>
@@ -51,6 +49,7 @@ internal sealed partial class VisionFeatureCache : IDisposable
         {
             if (_cache.TryAcquire(image.CacheKey, out CacheLease<Tensor>? hit))
             {
+                _metrics.VisionCacheHit();
                 LogHit(_logger, image.FrameCount);
                 return hit;
             }
@@ -97,7 +96,7 @@ internal sealed partial class VisionFeatureCache : IDisposable
 
     private Tensor Encode(PreparedImage image, PreparedPrompt prompt, CancellationToken cancellationToken)
     {
-        Interlocked.Increment(ref _encodeCount);
+        _metrics.VisionEncoded();
         using var scope = NewDisposeScope();
         Tensor pixels = prompt.PixelValues!.narrow(0, image.FirstFrame, image.FrameCount);           // [frames, 3, H, W]
         Tensor? mask = prompt.PixelAttentionMask?.narrow(0, image.FirstFrame, image.FrameCount);     // [frames, H, W]

@@ -21,8 +21,9 @@ public sealed class Idefics3ChatClient : IChatClient
     /// <summary>The provider name reported in <see cref="ChatClientMetadata"/>.</summary>
     public const string ProviderName = "idefics3-torchsharp";
 
-    private readonly Idefics3Engine _engine;
+    private readonly EngineSource _engine;
     private readonly bool _ownsEngine;
+    private readonly string _modelId;
     private readonly Idefics3ChatClientOptions _options;
     private readonly ChatRequestMapper _mapper;
     private readonly UriImageReader _uriReader;
@@ -34,12 +35,18 @@ public sealed class Idefics3ChatClient : IChatClient
     /// <param name="loggerFactory">Creates the client's logger.</param>
     /// <param name="ownsEngine">Whether disposing the client disposes the engine.</param>
     public Idefics3ChatClient(Idefics3Engine engine, Idefics3ChatClientOptions? options = null, ILoggerFactory? loggerFactory = null, bool ownsEngine = false)
+        : this(EngineSource.Loaded(engine ?? throw new ArgumentNullException(nameof(engine))), engine.ModelId, options, loggerFactory)
     {
-        ArgumentNullException.ThrowIfNull(engine);
+        _ownsEngine = ownsEngine;
+    }
+
+    /// <summary>A client whose engine may still be loading (dependency injection); <paramref name="modelId"/> is the engine's, known before it loads.</summary>
+    internal Idefics3ChatClient(EngineSource engine, string modelId, Idefics3ChatClientOptions? options, ILoggerFactory? loggerFactory)
+    {
         _options = (options ?? new Idefics3ChatClientOptions()).Clone();
         _options.Validate();
         _engine = engine;
-        _ownsEngine = ownsEngine;
+        _modelId = modelId;
         _uriReader = new UriImageReader(_options);
         _mapper = new ChatRequestMapper(_options, _uriReader, (loggerFactory ?? NullLoggerFactory.Instance).CreateLogger<Idefics3ChatClient>());
         // No provider URI: the model runs in-process. A file:// URI would make telemetry middleware report a meaningless
@@ -47,18 +54,29 @@ public sealed class Idefics3ChatClient : IChatClient
         _metadata = new ChatClientMetadata(ProviderName, providerUri: null, ModelId);
     }
 
-    /// <summary>Gets the model id reported in responses.</summary>
-    public string ModelId => _options.ModelId ?? _engine.ModelId;
+    /// <summary>Gets the model id reported in responses (known before the model loads).</summary>
+    public string ModelId => _options.ModelId ?? _modelId;
 
-    /// <summary>Gets the engine this client runs on.</summary>
-    public Idefics3Engine Engine => _engine;
+    /// <summary>
+    /// Loads the model now if it is not loaded yet, so the first request does not wait for it. A client built over a
+    /// loaded engine returns at once; a client registered with <c>AddIdefics3ChatClient</c> loads lazily, and this
+    /// method is the explicit warm-up (concurrent callers and requests share one load). Afterwards
+    /// <see cref="GetService"/> returns the <see cref="Idefics3Engine"/>.
+    /// </summary>
+    /// <param name="cancellationToken">Cancels this wait only; a load that other requests await keeps running.</param>
+    /// <returns>A task that completes when the model is loaded.</returns>
+    /// <exception cref="ObjectDisposedException">The container that owns the model was disposed.</exception>
+    /// <remarks>Load errors are those of <see cref="Idefics3Engine.LoadAsync"/>; a failed load is retried by the next call or request.</remarks>
+    public async Task WarmUpAsync(CancellationToken cancellationToken = default) =>
+        _ = await _engine.GetAsync(cancellationToken).ConfigureAwait(false);
 
     /// <inheritdoc />
     public async Task<ChatResponse> GetResponseAsync(IEnumerable<ChatMessage> messages, ChatOptions? options = null, CancellationToken cancellationToken = default)
     {
         MappedRequest request = await _mapper.MapAsync(this, messages, options, ModelId, cancellationToken).ConfigureAwait(false);
         DateTimeOffset created = DateTimeOffset.UtcNow;
-        GenerationResult result = await _engine.GenerateAsync(request.Conversation, request.Generation, request.Processing, cancellationToken).ConfigureAwait(false);
+        Idefics3Engine engine = await _engine.GetAsync(cancellationToken).ConfigureAwait(false);
+        GenerationResult result = await engine.GenerateAsync(request.Conversation, request.Generation, request.Processing, cancellationToken).ConfigureAwait(false);
         cancellationToken.ThrowIfCancellationRequested();
 
         // The engine's result (prompt and output token ids included) is the raw representation, as MEAI clients do with
@@ -98,7 +116,8 @@ public sealed class Idefics3ChatClient : IChatClient
         DateTimeOffset created = DateTimeOffset.UtcNow;
         var logProbs = new List<TokenLogProb>();
         ToolCallAssembler? assembler = request.Tools is null ? null : new ToolCallAssembler();
-        await foreach (GenerationUpdate update in _engine.GenerateStreamingAsync(request.Conversation, request.Generation, request.Processing, cancellationToken).ConfigureAwait(false))
+        Idefics3Engine engine = await _engine.GetAsync(cancellationToken).ConfigureAwait(false);
+        await foreach (GenerationUpdate update in engine.GenerateStreamingAsync(request.Conversation, request.Generation, request.Processing, cancellationToken).ConfigureAwait(false))
         {
             if (update.LogProbs is not null)
             {
@@ -166,19 +185,20 @@ public sealed class Idefics3ChatClient : IChatClient
             return _metadata;
         }
 
+        // The engine and its parts once loaded (a lazily loaded model is not loaded by asking: see WarmUpAsync).
         if (serviceType == typeof(Idefics3Engine))
         {
-            return _engine;
+            return _engine.Current;
         }
 
         if (serviceType == typeof(Idefics3Processor))
         {
-            return _engine.Processor;
+            return _engine.Current?.Processor;
         }
 
         if (serviceType == typeof(HuggingFaceTokenizer))
         {
-            return _engine.Tokenizer;
+            return _engine.Current?.Tokenizer;
         }
 
         if (serviceType == typeof(Idefics3ChatClientOptions))
@@ -195,7 +215,7 @@ public sealed class Idefics3ChatClient : IChatClient
         _uriReader.Dispose();
         if (_ownsEngine)
         {
-            _engine.Dispose();
+            _engine.Current?.Dispose();
         }
     }
 

@@ -12,6 +12,15 @@ public sealed class Idefics3ServiceOptions
     /// <summary>Gets the chat client options (content mapping, URI fetching).</summary>
     public Idefics3ChatClientOptions Client { get; } = new();
 
+    /// <summary>
+    /// Gets or sets a value indicating whether the model loads while the host starts. When true the registration adds an
+    /// <see cref="Microsoft.Extensions.Hosting.IHostedService"/> whose <c>StartAsync</c> awaits the load, so the first
+    /// request does not wait for it and a model that cannot load stops the host from starting (its exception is the
+    /// start's). Only a host (<c>IHost</c>) runs hosted services; without one, call
+    /// <see cref="Idefics3ChatClient.WarmUpAsync"/>. Default false: the model loads on the first request.
+    /// </summary>
+    public bool WarmUpOnStart { get; set; }
+
     /// <summary>Checks the options; called when the registration is made, so mistakes surface at start-up.</summary>
     /// <exception cref="ArgumentException">An option is invalid.</exception>
     public void Validate()

@@ -26,6 +26,7 @@ public sealed partial class Idefics3Engine : IDisposable, IAsyncDisposable
     private readonly RequestScheduler _scheduler;
     private readonly PromptAdmission _admission;
     private readonly DecodeServices _services;
+    private readonly EngineMetrics _metrics;
     private readonly HashSet<int> _endOfSequence;
     private readonly StructuredOutputResources _structuredOutput;
     private readonly ILogger _logger;
@@ -50,26 +51,25 @@ public sealed partial class Idefics3Engine : IDisposable, IAsyncDisposable
         Processor = processor;
         GenerationConfig = generationConfig;
         _logger = logger;
+        _metrics = new EngineMetrics(options.MeterFactory, modelId);
         _scheduler = new RequestScheduler(options.MaxConcurrentRequests, options.QueueCapacity, options.QueueTimeout);
-        _admission = new PromptAdmission(options.MaxConcurrentRequests);
+        _admission = new PromptAdmission(options.MaxConcurrentRequests, _metrics);
         // As Hugging Face's generate: the generation config is the one source of end-of-sequence ids (config.json only
         // when the model has no generation_config.json). Not text_config's eos (SmolVLM: <|im_end|>, which the model
         // may write inside an answer) and no token looked up by name. Callers add their own with StopTokenIds.
         _endOfSequence = [.. (generationConfig ?? GenerationConfig.FromModelConfig(network.Config)).EosTokenIds];
 
-        var runner = new ModelRunner(network);
-        _services = new DecodeServices(
-            runner,
-            new VisionFeatureCache(network, options.VisionCacheBytes, logger),
-            new PrefixKvCache(network, runner, modelPath, options.PrefixCacheBytes),
-            processor.Tokenizer,
-            _endOfSequence,
-            network.Config.ImageTokenId,
-            options.PrefillChunkTokens,
-            logger);
-
+        _services = DecodeServices.Create(network, processor.Tokenizer, _endOfSequence, modelPath, options, _metrics, logger);
         _structuredOutput = new StructuredOutputResources(Tokenizer, _endOfSequence);
+        _metrics.ModelLoaded(+1);
     }
+
+    /// <summary>
+    /// The name of the <see cref="System.Diagnostics.Metrics.Meter"/> the engine reports on (requests, tokens, cache hits,
+    /// active decodes; every measurement tagged <c>idefics3.model</c>): subscribe with OpenTelemetry's
+    /// <c>AddMeter("Idefics3")</c> or <c>dotnet-counters monitor --counters Idefics3</c>. See docs/metrics.md.
+    /// </summary>
+    public const string MeterName = "Idefics3";
 
     /// <summary>Gets the folder the model was loaded from.</summary>
     public string ModelPath { get; }
@@ -277,6 +277,7 @@ public sealed partial class Idefics3Engine : IDisposable, IAsyncDisposable
         ArgumentNullException.ThrowIfNull(conversation);
         GenerationOptions generation = options ?? GenerationOptions.Default;
         Enter();
+        _metrics.RequestStarted();
         try
         {
             // A weight file changed under the memory map would crash the process (SIGBUS) or change the answers.
@@ -312,24 +313,40 @@ public sealed partial class Idefics3Engine : IDisposable, IAsyncDisposable
         {
             int maxNew = PromptAdmission.BudgetOutput(prompt.InputIds.Length, prompt.ImageTokens, generation, ContextWindow);
             var queued = Stopwatch.StartNew();
-            GenerationSession? session = null;
             IAsyncEnumerable<GenerationUpdate> updates = _scheduler.RunStreamingAsync(
                 token =>
                 {
-                    session = new GenerationSession(_services, prompt, generation, maxNew, queued.Elapsed.TotalMilliseconds);
-                    return DedicatedProducer.StreamAsync<GenerationUpdate>(session.Run, GenerationDefaults.StreamBufferCapacity, token);
+                    var session = new GenerationSession(_services, prompt, generation, maxNew, queued.Elapsed.TotalMilliseconds);
+                    return DedicatedProducer.StreamAsync<GenerationUpdate>((emit, ct) => RunSession(session, emit, ct), GenerationDefaults.StreamBufferCapacity, token);
                 },
                 cancellationToken);
             await foreach (GenerationUpdate update in updates.ConfigureAwait(false))
             {
+                if (update.Usage is { } usage)
+                {
+                    _metrics.RequestFinished(usage.InputTokens, usage.OutputTokens);
+                }
+
                 yield return update;
             }
-
-            LastTensorBalance = session?.TensorBalance ?? 0;
         }
         finally
         {
             prompt.Dispose();
+        }
+    }
+
+    /// <summary>Runs one request's session on its dedicated thread, counted in <c>idefics3.decodes.active</c>.</summary>
+    private void RunSession(GenerationSession session, Action<GenerationUpdate> emit, CancellationToken cancellationToken)
+    {
+        _metrics.Decoding(+1);
+        try
+        {
+            session.Run(emit, cancellationToken);
+        }
+        finally
+        {
+            _metrics.Decoding(-1);
         }
     }
 
@@ -386,27 +403,12 @@ public sealed partial class Idefics3Engine : IDisposable, IAsyncDisposable
         return ValueTask.CompletedTask;
     }
 
-    /// <summary>Gets the number of tensors the last finished request left alive on its thread (diagnostics).</summary>
-    internal long LastTensorBalance { get; private set; }
-
-    /// <summary>Gets how many images the vision encoder has encoded (vision cache misses).</summary>
-    internal int VisionEncodeCount => _services.VisionFeatures.EncodeCount;
-
-    /// <summary>Gets the admission gate that bounds concurrent image decoding (tests observe it).</summary>
-    internal PromptAdmission Admission => _admission;
-
-    /// <summary>Gets the collaborators every request's session uses (tests drive sessions with them).</summary>
-    internal DecodeServices Services => _services;
-
-    /// <summary>Gets a value indicating whether the model's memory has been freed.</summary>
-    internal bool IsReleased { get; private set; }
-
     /// <summary>Turns a conversation into model inputs: token ids, pixels on the host, image keys, the request's constraint.</summary>
     internal PreparedPrompt Prepare(IReadOnlyList<PromptMessage> conversation, ProcessorOptions? processing, GenerationOptions generation)
     {
         ProcessorOptions options = processing ?? new ProcessorOptions();
         ProcessedPrompt processed = Processor.Process(conversation, options);
-        int[] ids = Array.ConvertAll(processed.InputIds, static id => checked((int)id));
+        int[] ids = processed.InputIds;
         ITokenConstraint? constraint = RequestConstraints.Create(generation, _structuredOutput);
         if (processed.PixelValues is null || processed.PixelValuesShape is null)
         {
@@ -461,13 +463,13 @@ public sealed partial class Idefics3Engine : IDisposable, IAsyncDisposable
 
     private void ReleaseResources()
     {
-        _services.VisionFeatures.Dispose();
-        _services.PrefixCache.Dispose();
+        _services.Dispose();
         Network.Dispose();
         _shutdown.Dispose();
         _admission.Dispose();
         _ = NativeHeap.TrimFreedMemory(); // the request threads' malloc arenas keep freed activations resident otherwise
-        IsReleased = true;
+        _metrics.ModelLoaded(-1);
+        LogReleased(_logger, ModelId);
     }
 
     /// <summary>
@@ -499,6 +501,25 @@ public sealed partial class Idefics3Engine : IDisposable, IAsyncDisposable
         throw PromptAdmission.Exceeded(account.TotalTokens, account.ImageTokens, generation, ContextWindow);
     }
 
+    /// <summary>
+    /// The model id an engine loaded from <paramref name="model"/> with <paramref name="options"/> reports, known before
+    /// loading: the option, else the repository id of a hub model, else the folder's name (or its hub snapshot's repository).
+    /// </summary>
+    internal static string ModelIdOf(string model, Idefics3EngineOptions options)
+    {
+        if (options.ModelId is { } id)
+        {
+            return id;
+        }
+
+        if (Directory.Exists(model))
+        {
+            return ModelIdFromPath(Path.GetFullPath(model));
+        }
+
+        return Hub.HubRepoReference.TryParse(model, out Hub.HubRepoReference? repo) ? repo.RepoId : model;
+    }
+
     private static string ModelIdFromPath(string modelPath)
     {
         // A Hugging Face hub snapshot: .../models--org--name/snapshots/<commit> → org/name.
@@ -517,6 +538,9 @@ public sealed partial class Idefics3Engine : IDisposable, IAsyncDisposable
 
     [LoggerMessage(EventId = 1, Level = LogLevel.Information, Message = "Loaded {ModelId} ({DType} on {Device}) in {Milliseconds:F0} ms")]
     private static partial void LogLoaded(ILogger logger, string modelId, ScalarType dType, DeviceType device, double milliseconds);
+
+    [LoggerMessage(EventId = 10, Level = LogLevel.Debug, Message = "Freed the memory of {ModelId}")]
+    private static partial void LogReleased(ILogger logger, string modelId);
 
     [LoggerMessage(EventId = 4, Level = LogLevel.Warning, Message = "The prompt needed {TiledTokens} tokens with image tiles, more than the context window of {ContextWindow}; images were sent as one frame each ({Tokens} tokens)")]
     private static partial void LogReducedDetail(ILogger logger, int tiledTokens, int tokens, int contextWindow);

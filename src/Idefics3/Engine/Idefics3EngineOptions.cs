@@ -1,3 +1,4 @@
+using System.Diagnostics.Metrics;
 using Idefics3.Generation;
 
 namespace Idefics3;
@@ -56,6 +57,12 @@ public sealed class Idefics3EngineOptions
 
     /// <summary>Gets or sets the model id reported to callers; by default the repository id or the folder name.</summary>
     public string? ModelId { get; set; }
+
+    /// <summary>
+    /// Gets or sets the factory of the engine's <see cref="Idefics3Engine.MeterName"/> meter (see docs/metrics.md); the
+    /// DI registration sets the container's. Null: the library's shared meter of that name.
+    /// </summary>
+    public IMeterFactory? MeterFactory { get; set; }
 
     /// <summary>Checks the options and throws for invalid values.</summary>
     /// <exception cref="ArgumentException">A value is invalid; the parameter name is the option's.</exception>

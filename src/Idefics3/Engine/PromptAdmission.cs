@@ -10,23 +10,17 @@ namespace Idefics3.Engine;
 internal sealed class PromptAdmission : IDisposable
 {
     private readonly SemaphoreSlim _gate;
-    private int _decoding;
-    private int _peak;
-    private int _started;
+    private readonly EngineMetrics _metrics;
 
     /// <summary>Initializes a new instance of the <see cref="PromptAdmission"/> class.</summary>
     /// <param name="maxConcurrentDecodes">How many prompts may be decoded and tiled at the same time.</param>
-    public PromptAdmission(int maxConcurrentDecodes)
+    /// <param name="metrics">Counts prepared prompts and those being prepared (<c>idefics3.prompts.*</c>).</param>
+    public PromptAdmission(int maxConcurrentDecodes, EngineMetrics metrics)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(maxConcurrentDecodes, 1);
         _gate = new SemaphoreSlim(maxConcurrentDecodes, maxConcurrentDecodes);
+        _metrics = metrics;
     }
-
-    /// <summary>Gets the most prompts that were ever being decoded at the same time (diagnostics and tests).</summary>
-    public int PeakConcurrentDecodes => Volatile.Read(ref _peak);
-
-    /// <summary>Gets how many prompts have started decoding (diagnostics and tests).</summary>
-    public int DecodeCount => Volatile.Read(ref _started);
 
     /// <summary>Whether a prompt of <paramref name="promptTokens"/> leaves room for the requested output (overflow-safe).</summary>
     /// <param name="promptTokens">The prompt's tokens.</param>
@@ -74,16 +68,14 @@ internal sealed class PromptAdmission : IDisposable
             return await Task.Run(
                 () =>
                 {
-                    Interlocked.Increment(ref _started);
-                    int now = Interlocked.Increment(ref _decoding);
-                    UpdatePeak(now);
+                    _metrics.Preparing(+1);
                     try
                     {
                         return decode();
                     }
                     finally
                     {
-                        Interlocked.Decrement(ref _decoding);
+                        _metrics.Preparing(-1);
                     }
                 },
                 cancellationToken).ConfigureAwait(false);
@@ -96,19 +88,4 @@ internal sealed class PromptAdmission : IDisposable
 
     /// <inheritdoc />
     public void Dispose() => _gate.Dispose();
-
-    private void UpdatePeak(int now)
-    {
-        int seen = Volatile.Read(ref _peak);
-        while (now > seen)
-        {
-            int previous = Interlocked.CompareExchange(ref _peak, now, seen);
-            if (previous == seen)
-            {
-                return;
-            }
-
-            seen = previous;
-        }
-    }
 }

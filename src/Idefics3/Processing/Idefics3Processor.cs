@@ -132,7 +132,7 @@ public sealed class Idefics3Processor
         CheckPlaceholders(prompt, images.Count);
         var processed = images.Select(i => ProcessImage(i, options)).ToList();
         string expanded = ImagePromptBuilder.Expand(prompt, processed.Select(p => (p.Rows, p.Cols)).ToList(), ProcessorConfig.ImageSeqLen);
-        long[] ids = Tokenize(expanded, options).Select(i => (long)i).ToArray();
+        int[] ids = Tokenize(expanded, options);
 
         float[]? pixels = null;
         int[]? shape = null;
@@ -175,8 +175,7 @@ public sealed class Idefics3Processor
             return Idefics3ImageProcessor.ComputeLayout(w, h, settings);
         }).ToList();
         string expanded = ImagePromptBuilder.Expand(prompt, layouts.Select(l => (l.Rows, l.Cols)).ToList(), ProcessorConfig.ImageSeqLen);
-        var ids = Tokenize(expanded, options);
-        return Account(ids.Select(i => (long)i).ToArray(), layouts.Select(l => l.FrameCount).ToList());
+        return Account(Tokenize(expanded, options), layouts.Select(l => l.FrameCount).ToList());
     }
 
     /// <summary>Processes one image with the checkpoint settings and the options.</summary>
@@ -275,7 +274,7 @@ public sealed class Idefics3Processor
         return (pixels, [n, 3, maxH, maxW], mask);
     }
 
-    private TokenAccount Account(long[] ids, IReadOnlyList<int> framesPerImage)
+    private TokenAccount Account(int[] ids, IReadOnlyList<int> framesPerImage)
     {
         int image = ids.Count(i => i == _imageTokenId);
         return new TokenAccount(ids.Length, ids.Length - image, image, framesPerImage);

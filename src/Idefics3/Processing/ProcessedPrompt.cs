@@ -1,11 +1,11 @@
 namespace Idefics3.Processing;
 
-/// <summary>Model inputs for one prompt, as plain arrays (the engine converts them to tensors).</summary>
+/// <summary>Model inputs for one prompt, as plain arrays (the engine converts them to tensors at the model boundary).</summary>
 public sealed class ProcessedPrompt
 {
     internal ProcessedPrompt(
         string prompt,
-        long[] inputIds,
+        int[] inputIds,
         float[]? pixelValues,
         int[]? pixelValuesShape,
         byte[]? pixelAttentionMask,
@@ -25,8 +25,8 @@ public sealed class ProcessedPrompt
     public string Prompt { get; }
 
 #pragma warning disable CA1819 // Plain arrays are the contract with the engine.
-    /// <summary>Gets the token ids.</summary>
-    public long[] InputIds { get; }
+    /// <summary>Gets the token ids (int, as the tokenizer gives them; the engine widens them to int64 only where it builds the tensor).</summary>
+    public int[] InputIds { get; }
 
     /// <summary>Gets the pixel values, float32 <c>[frames, 3, H, W]</c> (frames of all images in order, zero-padded to the largest frame), or null without images.</summary>
     public float[]? PixelValues { get; }

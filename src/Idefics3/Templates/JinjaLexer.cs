@@ -161,142 +161,180 @@ internal static class JinjaLexer
         return k == 0 ? atTemplateStart : text[k - 1] == '\n';
     }
 
+    /// <summary>
+    /// Lexes the expression of a <c>{{ }}</c> or <c>{% %}</c> tag from <paramref name="i"/> up to its closer (with or
+    /// without <c>-</c>); returns the position after the closer.
+    /// </summary>
     private static int LexExpression(string source, int i, string closer, List<Tok> output, out bool rightTrim)
     {
         int depth = 0;
         while (true)
         {
-            while (i < source.Length && char.IsWhiteSpace(source[i]))
-            {
-                i++;
-            }
-
+            i = SkipWhitespace(source, i);
             if (i >= source.Length)
             {
                 throw Error(source, i, $"missing '{closer}'");
             }
 
-            if (source[i] == '-' && string.CompareOrdinal(source, i + 1, closer, 0, 2) == 0)
+            if (TryClose(source, i, closer, out int end, out rightTrim))
             {
-                rightTrim = true;
-                return i + 3;
-            }
-
-            if (string.CompareOrdinal(source, i, closer, 0, 2) == 0)
-            {
-                rightTrim = false;
-                return i + 2;
+                return end;
             }
 
             char c = source[i];
-            if (char.IsLetter(c) || c == '_')
+            i = c switch
             {
-                int start = i;
-                while (i < source.Length && (char.IsLetterOrDigit(source[i]) || source[i] == '_'))
-                {
-                    i++;
-                }
+                _ when char.IsLetter(c) || c == '_' => LexName(source, i, output),
+                _ when char.IsDigit(c) => LexNumber(source, i, output),
+                '\'' or '"' => LexString(source, i, output),
+                _ => LexOperator(source, i, output, ref depth),
+            };
+        }
+    }
 
-                output.Add(new Tok(TokKind.Name, source[start..i], start));
-            }
-            else if (char.IsDigit(c))
+    private static int SkipWhitespace(string source, int i)
+    {
+        while (i < source.Length && char.IsWhiteSpace(source[i]))
+        {
+            i++;
+        }
+
+        return i;
+    }
+
+    /// <summary>Whether the tag closes at <paramref name="i"/>: <c>-%}</c> (trims the text after) or <c>%}</c>.</summary>
+    private static bool TryClose(string source, int i, string closer, out int end, out bool rightTrim)
+    {
+        rightTrim = source[i] == '-' && string.CompareOrdinal(source, i + 1, closer, 0, 2) == 0;
+        if (rightTrim)
+        {
+            end = i + 3;
+            return true;
+        }
+
+        end = i + 2;
+        return string.CompareOrdinal(source, i, closer, 0, 2) == 0;
+    }
+
+    /// <summary>A name: letters, digits and underscores, not starting with a digit.</summary>
+    private static int LexName(string source, int i, List<Tok> output)
+    {
+        int start = i;
+        while (i < source.Length && (char.IsLetterOrDigit(source[i]) || source[i] == '_'))
+        {
+            i++;
+        }
+
+        output.Add(new Tok(TokKind.Name, source[start..i], start));
+        return i;
+    }
+
+    /// <summary>An integer or float literal (underscores between digits are dropped, as Python does).</summary>
+    private static int LexNumber(string source, int i, List<Tok> output)
+    {
+        int start = i;
+        while (i < source.Length && (char.IsDigit(source[i]) || source[i] == '_'))
+        {
+            i++;
+        }
+
+        bool isFloat = i + 1 < source.Length && source[i] == '.' && char.IsDigit(source[i + 1]);
+        if (isFloat)
+        {
+            i++;
+            while (i < source.Length && char.IsDigit(source[i]))
             {
-                int start = i;
-                while (i < source.Length && (char.IsDigit(source[i]) || source[i] == '_'))
-                {
-                    i++;
-                }
-
-                bool isFloat = false;
-                if (i + 1 < source.Length && source[i] == '.' && char.IsDigit(source[i + 1]))
-                {
-                    isFloat = true;
-                    i++;
-                    while (i < source.Length && char.IsDigit(source[i]))
-                    {
-                        i++;
-                    }
-                }
-
-                output.Add(new Tok(isFloat ? TokKind.Float : TokKind.Integer, source[start..i].Replace("_", string.Empty, StringComparison.Ordinal), start));
-            }
-            else if (c == '\'' || c == '"')
-            {
-                int start = i;
                 i++;
-                var sb = new StringBuilder();
-                while (true)
-                {
-                    if (i >= source.Length)
-                    {
-                        throw Error(source, start, "unterminated string literal");
-                    }
-
-                    char ch = source[i];
-                    if (ch == c)
-                    {
-                        i++;
-                        break;
-                    }
-
-                    if (ch == '\\' && i + 1 < source.Length)
-                    {
-                        char e = source[i + 1];
-                        sb.Append(e switch
-                        {
-                            'n' => '\n',
-                            't' => '\t',
-                            'r' => '\r',
-                            '\\' => '\\',
-                            '\'' => '\'',
-                            '"' => '"',
-                            _ => e,
-                        });
-                        if (e is not ('n' or 't' or 'r' or '\\' or '\'' or '"'))
-                        {
-                            sb.Insert(sb.Length - 1, '\\');
-                        }
-
-                        i += 2;
-                        continue;
-                    }
-
-                    sb.Append(ch);
-                    i++;
-                }
-
-                output.Add(new Tok(TokKind.String, sb.ToString(), start));
-            }
-            else
-            {
-                string? op = null;
-                foreach (string candidate in _operators)
-                {
-                    if (string.CompareOrdinal(source, i, candidate, 0, candidate.Length) == 0)
-                    {
-                        op = candidate;
-                        break;
-                    }
-                }
-
-                if (op is null)
-                {
-                    throw Error(source, i, $"unexpected character '{c}'");
-                }
-
-                if (op is "(" or "[" or "{" && ++depth > JinjaLimits.MaxNestingDepth)
-                {
-                    throw Error(source, i, $"brackets nested deeper than {JinjaLimits.MaxNestingDepth} levels");
-                }
-
-                if (op is ")" or "]" or "}")
-                {
-                    depth--;
-                }
-
-                output.Add(new Tok(TokKind.Op, op, i));
-                i += op.Length;
             }
         }
+
+        output.Add(new Tok(isFloat ? TokKind.Float : TokKind.Integer, source[start..i].Replace("_", string.Empty, StringComparison.Ordinal), start));
+        return i;
+    }
+
+    /// <summary>A quoted string literal with Python's common escapes; an unknown escape is kept as written.</summary>
+    private static int LexString(string source, int i, List<Tok> output)
+    {
+        int start = i;
+        char quote = source[i++];
+        var sb = new StringBuilder();
+        while (true)
+        {
+            if (i >= source.Length)
+            {
+                throw Error(source, start, "unterminated string literal");
+            }
+
+            char ch = source[i];
+            if (ch == quote)
+            {
+                output.Add(new Tok(TokKind.String, sb.ToString(), start));
+                return i + 1;
+            }
+
+            if (ch == '\\' && i + 1 < source.Length)
+            {
+                AppendEscape(sb, source[i + 1]);
+                i += 2;
+                continue;
+            }
+
+            sb.Append(ch);
+            i++;
+        }
+    }
+
+    private static void AppendEscape(StringBuilder sb, char escaped)
+    {
+        char? value = escaped switch
+        {
+            'n' => '\n',
+            't' => '\t',
+            'r' => '\r',
+            '\\' => '\\',
+            '\'' => '\'',
+            '"' => '"',
+            _ => null,
+        };
+        if (value is char known)
+        {
+            sb.Append(known);
+        }
+        else
+        {
+            sb.Append('\\').Append(escaped);
+        }
+    }
+
+    /// <summary>The longest operator at <paramref name="i"/>; brackets are counted against the nesting limit.</summary>
+    private static int LexOperator(string source, int i, List<Tok> output, ref int depth)
+    {
+        string? op = null;
+        foreach (string candidate in _operators)
+        {
+            if (string.CompareOrdinal(source, i, candidate, 0, candidate.Length) == 0)
+            {
+                op = candidate;
+                break;
+            }
+        }
+
+        if (op is null)
+        {
+            throw Error(source, i, $"unexpected character '{source[i]}'");
+        }
+
+        if (op is "(" or "[" or "{" && ++depth > JinjaLimits.MaxNestingDepth)
+        {
+            throw Error(source, i, $"brackets nested deeper than {JinjaLimits.MaxNestingDepth} levels");
+        }
+
+        if (op is ")" or "]" or "}")
+        {
+            depth--;
+        }
+
+        output.Add(new Tok(TokKind.Op, op, i));
+        return i + op.Length;
     }
 }

@@ -6,21 +6,28 @@ using Idefics3.Tests.Generation;
 namespace Idefics3.Tests.Engine;
 
 /// <summary>The decode loop under a per-request constraint, driven with a runner that counts forward passes.</summary>
-public sealed class ConstrainedDecodingTests : IClassFixture<EngineFixture>
+public sealed class ConstrainedDecodingTests : IClassFixture<EngineFixture>, IDisposable
 {
     private readonly EngineFixture _fixture;
+    private readonly DecodeServices _services;
 
-    public ConstrainedDecodingTests(EngineFixture fixture) => _fixture = fixture;
+    public ConstrainedDecodingTests(EngineFixture fixture)
+    {
+        _fixture = fixture;
+        _services = SessionServices.Over(fixture.Engine);
+    }
+
+    public void Dispose() => _services.Dispose();
 
     private Idefics3Engine Engine => _fixture.Engine;
 
     private (List<GenerationUpdate> Updates, CountingRunner Runner) Run(ITokenConstraint? constraint, GenerationOptions options, int maxNewTokens)
     {
-        long[] ids = Engine.Processor.Process(EngineFixture.TextConversation()).InputIds;
-        var prompt = new PreparedPrompt { InputIds = Array.ConvertAll(ids, static id => (int)id), Images = [], Constraint = constraint };
-        var runner = new CountingRunner(Engine.Services.Runner);
+        int[] ids = Engine.Processor.Process(EngineFixture.TextConversation()).InputIds;
+        var prompt = new PreparedPrompt { InputIds = ids, Images = [], Constraint = constraint };
+        var runner = new CountingRunner(_services.Runner);
         var updates = new List<GenerationUpdate>();
-        new GenerationSession(Engine.Services with { Runner = runner }, prompt, options, maxNewTokens, 0).Run(updates.Add, CancellationToken.None);
+        new GenerationSession(_services with { Runner = runner }, prompt, options, maxNewTokens, 0).Run(updates.Add, CancellationToken.None);
         return (updates, runner);
     }
 

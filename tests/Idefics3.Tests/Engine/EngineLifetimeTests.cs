@@ -23,12 +23,14 @@ public sealed class EngineLifetimeTests(ITestOutputHelper output)
         GenerationResult? first = null;
         for (int cycle = 1; cycle <= 20; cycle++)
         {
-            Idefics3Engine engine = await EngineFixture.LoadAsync();
+            using var metrics = new MetricsProbe();
+            Idefics3Engine engine = await EngineFixture.LoadAsync(new Idefics3EngineOptions { DType = ModelDType.Float32, MeterFactory = metrics });
             GenerationResult result = await engine.GenerateAsync(EngineFixture.SplitConversation(), s_short);
             first ??= result;
             Assert.Equal(first.OutputIds, result.OutputIds);
             engine.Dispose();
-            Assert.True(engine.IsReleased);
+            Assert.Equal(0, metrics.Sum("idefics3.models.loaded"));
+            Assert.Equal(1, metrics.Peak("idefics3.models.loaded"));
 
             Assert.Equal(baseline + (cycle * perLoad), LiveTensors());
             rss.Add(RssMb());
@@ -82,7 +84,8 @@ public sealed class EngineLifetimeTests(ITestOutputHelper output)
             }
         }
 
-        Idefics3Engine engine = await EngineFixture.LoadAsync(new Idefics3EngineOptions { DType = ModelDType.Float32, MaxConcurrentRequests = 2 });
+        using var metrics = new MetricsProbe();
+        Idefics3Engine engine = await EngineFixture.LoadAsync(new Idefics3EngineOptions { DType = ModelDType.Float32, MaxConcurrentRequests = 2, MeterFactory = metrics });
         var random = new Random(18);
         const int Requests = 24;
         const int DisposeAfterUpdates = 20;
@@ -137,7 +140,8 @@ public sealed class EngineLifetimeTests(ITestOutputHelper output)
         engine.Dispose();
 
         Assert.All(outcomes, o => Assert.Contains(o, new[] { "completed", "cancelled", "disposed" }));
-        Assert.True(engine.IsReleased);
+        Assert.Equal(0, metrics.Sum("idefics3.models.loaded"));
+        Assert.Equal(0, metrics.Sum("idefics3.decodes.active"));
         Assert.Equal(baseline + (2 * perLoad), LiveTensors()); // two engines were loaded
         output.WriteLine(string.Join(", ", outcomes.GroupBy(o => o).Select(g => $"{g.Key} {g.Count()}")));
     }

@@ -1,6 +1,7 @@
 using System.Text.Json;
 using Idefics3.Generation;
 using Idefics3.Processing;
+using Idefics3.Tests.Generation;
 
 namespace Idefics3.Tests.Engine;
 
@@ -221,7 +222,8 @@ public sealed class Idefics3EngineTests : IClassFixture<EngineFixture>
     [Fact]
     public async Task Disposing_the_engine_mid_generation_cancels_the_request_and_frees_the_model_after_it_leaves()
     {
-        Idefics3Engine engine = await EngineFixture.LoadAsync();
+        using var metrics = new MetricsProbe();
+        Idefics3Engine engine = await EngineFixture.LoadAsync(new Idefics3EngineOptions { DType = ModelDType.Float32, MeterFactory = metrics });
         int updates = 0;
         await Assert.ThrowsAnyAsync<OperationCanceledException>(async () =>
         {
@@ -232,12 +234,14 @@ public sealed class Idefics3EngineTests : IClassFixture<EngineFixture>
                 {
                     // Inside the consuming loop: Dispose must neither wait for this request (deadlock) nor free its weights.
                     engine.Dispose();
-                    Assert.False(engine.IsReleased);
+                    Assert.Equal(1, metrics.Sum("idefics3.models.loaded")); // still in memory: the request runs
+                    Assert.Equal(1, metrics.Sum("idefics3.decodes.active"));
                 }
             }
         });
 
-        Assert.True(engine.IsReleased);
+        Assert.Equal(0, metrics.Sum("idefics3.models.loaded"));
+        Assert.Equal(0, metrics.Sum("idefics3.decodes.active"));
         await Assert.ThrowsAsync<ObjectDisposedException>(() => engine.GenerateAsync(EngineFixture.TextConversation()));
         engine.Dispose(); // idempotent
     }
@@ -245,10 +249,12 @@ public sealed class Idefics3EngineTests : IClassFixture<EngineFixture>
     [Fact]
     public async Task Disposing_an_idle_engine_frees_the_model_at_once()
     {
-        Idefics3Engine engine = await EngineFixture.LoadAsync();
+        using var metrics = new MetricsProbe();
+        Idefics3Engine engine = await EngineFixture.LoadAsync(new Idefics3EngineOptions { DType = ModelDType.Float32, MeterFactory = metrics });
         await engine.GenerateAsync(EngineFixture.TextConversation(), new GenerationOptions { MaxNewTokens = 2 });
+        Assert.Equal(1, metrics.Sum("idefics3.models.loaded"));
         engine.Dispose();
-        Assert.True(engine.IsReleased);
+        Assert.Equal(0, metrics.Sum("idefics3.models.loaded"));
     }
 
     [Fact]
@@ -290,11 +296,12 @@ public sealed class Idefics3EngineTests : IClassFixture<EngineFixture>
     [Fact]
     public async Task A_follow_up_turn_reuses_the_image_features_and_the_kv_cache_and_gives_the_cold_logprobs()
     {
-        await using Idefics3Engine warm = await EngineFixture.LoadAsync();
+        using var metrics = new MetricsProbe();
+        await using Idefics3Engine warm = await EngineFixture.LoadAsync(new Idefics3EngineOptions { DType = ModelDType.Float32, MeterFactory = metrics });
         await using Idefics3Engine cold = await EngineFixture.LoadAsync(new Idefics3EngineOptions { DType = ModelDType.Float32, VisionCacheBytes = 0, PrefixCacheBytes = 0 });
         var first = new GenerationOptions { MaxNewTokens = 6 };
         GenerationResult turn1 = await warm.GenerateAsync(EngineFixture.SplitConversation(), first, s_goldenSplit);
-        Assert.Equal(1, warm.VisionEncodeCount);
+        Assert.Equal(1, metrics.Sum("idefics3.vision.encodes"));
 
         IReadOnlyList<PromptMessage> followUp =
         [
@@ -306,8 +313,10 @@ public sealed class Idefics3EngineTests : IClassFixture<EngineFixture>
         GenerationResult warmTurn = await warm.GenerateAsync(followUp, second, s_goldenSplit);
         GenerationResult coldTurn = await cold.GenerateAsync(followUp, second, s_goldenSplit);
 
-        Assert.Equal(1, warm.VisionEncodeCount); // the image was not encoded again
+        Assert.Equal(1, metrics.Sum("idefics3.vision.encodes")); // the image was not encoded again
         Assert.True(warmTurn.Usage.CachedTokens > turn1.InputIds.Count / 2, $"cached {warmTurn.Usage.CachedTokens} of {warmTurn.InputIds.Count}");
+        Assert.Equal(1, metrics.Sum("idefics3.prefix_cache.hits"));
+        Assert.Equal(warmTurn.Usage.CachedTokens, metrics.Sum("idefics3.tokens", "cached"));
         Assert.Equal(0, coldTurn.Usage.CachedTokens);
         Assert.Equal(coldTurn.OutputIds, warmTurn.OutputIds);
         for (int i = 0; i < coldTurn.LogProbs!.Count; i++)
@@ -325,11 +334,13 @@ public sealed class Idefics3EngineTests : IClassFixture<EngineFixture>
     [Fact]
     public async Task Concurrent_requests_with_the_same_new_image_encode_it_once()
     {
-        await using Idefics3Engine engine = await EngineFixture.LoadAsync(new Idefics3EngineOptions { DType = ModelDType.Float32, MaxConcurrentRequests = 4, PrefixCacheBytes = 0 });
+        using var metrics = new MetricsProbe();
+        await using Idefics3Engine engine = await EngineFixture.LoadAsync(new Idefics3EngineOptions { DType = ModelDType.Float32, MaxConcurrentRequests = 4, PrefixCacheBytes = 0, MeterFactory = metrics });
         GenerationResult[] results = await Task.WhenAll(Enumerable.Range(0, 4).Select(_ =>
             Task.Run(() => engine.GenerateAsync(EngineFixture.SplitConversation(), new GenerationOptions { MaxNewTokens = 3 }, s_goldenSplit))));
 
-        Assert.Equal(1, engine.VisionEncodeCount);
+        Assert.Equal(1, metrics.Sum("idefics3.vision.encodes"));
+        Assert.Equal(3, metrics.Sum("idefics3.vision.cache_hits"));
         Assert.All(results, r => Assert.Equal(results[0].OutputIds, r.OutputIds));
     }
 
@@ -344,11 +355,18 @@ public sealed class Idefics3EngineTests : IClassFixture<EngineFixture>
     [Fact]
     public async Task Requests_leave_no_tensors_alive_when_caches_are_off()
     {
+        // The session is driven directly on this thread, as the engine runs it on its dedicated one.
         await using Idefics3Engine engine = await EngineFixture.LoadAsync(new Idefics3EngineOptions { DType = ModelDType.Float32, VisionCacheBytes = 0, PrefixCacheBytes = 0 });
+        using DecodeServices services = SessionServices.Over(engine);
         for (int i = 0; i < 4; i++)
         {
-            await engine.GenerateAsync(EngineFixture.SplitConversation(), new GenerationOptions { MaxNewTokens = 6, Temperature = 0.8f, TopP = 0.9f, Seed = i, LogProbs = true, TopLogProbs = 2 }, s_goldenSplit);
-            Assert.Equal(0, engine.LastTensorBalance);
+            var options = new GenerationOptions { MaxNewTokens = 6, Temperature = 0.8f, TopP = 0.9f, Seed = i, LogProbs = true, TopLogProbs = 2 };
+            using Idefics3.Engine.PreparedPrompt prompt = engine.Prepare(EngineFixture.SplitConversation(), s_goldenSplit, options);
+            var session = new GenerationSession(services, prompt, options, 6, 0);
+            var updates = new List<GenerationUpdate>();
+            session.Run(updates.Add, CancellationToken.None);
+            Assert.Equal(6, updates.Sum(u => u.TokenIds.Count));
+            Assert.Equal(0, session.TensorBalance);
         }
     }
 

@@ -34,14 +34,15 @@ public sealed class GenerationSessionTests
             new Idefics3EngineOptions { DType = ModelDType.Float32, PrefillChunkTokens = 4, VisionCacheBytes = 0, PrefixCacheBytes = 0 });
         using var cts = new CancellationTokenSource();
         using PreparedPrompt prompt = engine.Prepare(EngineFixture.SplitConversation(), new ProcessorOptions { LongestEdge = 112, LegacyDoubleBos = true }, new GenerationOptions());
-        var runner = new CountingRunner(engine.Services.Runner, calls =>
+        using DecodeServices services = SessionServices.Over(engine);
+        var runner = new CountingRunner(services.Runner, calls =>
         {
             if (calls == 2)
             {
                 cts.Cancel();
             }
         });
-        var session = new GenerationSession(engine.Services with { Runner = runner }, prompt, new GenerationOptions(), 5, 0);
+        var session = new GenerationSession(services with { Runner = runner }, prompt, new GenerationOptions(), 5, 0);
 
         Assert.ThrowsAny<OperationCanceledException>(() => session.Run(_ => { }, cts.Token));
 

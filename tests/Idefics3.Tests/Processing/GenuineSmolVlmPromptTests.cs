@@ -67,7 +67,7 @@ public class GenuineSmolVlmPromptTests
 
         Assert.Equal(c.GetProperty("rendered").GetString(), rendered);
         Assert.Equal(c.GetProperty("expanded").GetString(), processed.Prompt);
-        Assert.Equal(c.GetProperty("input_ids").EnumerateArray().Select(e => e.GetInt64()).ToArray(), processed.InputIds);
+        Assert.Equal(c.GetProperty("input_ids").EnumerateArray().Select(e => e.GetInt32()).ToArray(), processed.InputIds);
         var grids = c.GetProperty("grids").EnumerateArray().Select(g => (g[0].GetInt32(), g[1].GetInt32())).ToArray();
         Assert.Equal(grids, processed.Images.Select(i => (i.Rows, i.Cols)).ToArray());
         Assert.Equal(processed.InputIds.Length, counted.TotalTokens);

@@ -26,8 +26,8 @@ public class ProcessorGoldenTests
         var result = _tiny.Value.Process(conversation, options);
 
         var expectedIds = TestFixtures.Ints(c.GetProperty("input_ids"));
-        Assert.Equal(expectedIds.Select(i => (long)i), result.InputIds);
-        Assert.Equal(c.GetProperty("input_text_decoded").GetString(), _tiny.Value.Tokenizer.Decode(result.InputIds.Select(i => (int)i)));
+        Assert.Equal(expectedIds, result.InputIds);
+        Assert.Equal(c.GetProperty("input_text_decoded").GetString(), _tiny.Value.Tokenizer.Decode(result.InputIds));
         if (c.TryGetProperty("expanded_prompt", out var expanded))
         {
             Assert.Equal(expanded.GetString(), result.Prompt);
@@ -44,7 +44,7 @@ public class ProcessorGoldenTests
 
         Assert.All(result.PixelAttentionMask!, m => Assert.Equal(1, m));
         var single = _tiny.Value.Process(conversation, options with { LegacyDoubleBos = false });
-        Assert.Equal(expectedIds[1..].Select(i => (long)i), single.InputIds);
+        Assert.Equal(expectedIds[1..], single.InputIds);
     }
 
     public static TheoryData<string> ExpansionCases()
@@ -89,7 +89,7 @@ public class ProcessorGoldenTests
 
         var result = _tiny.Value.Process(conversation, new ProcessorOptions { LegacyDoubleBos = true });
 
-        Assert.Equal(TestFixtures.Ints(c.GetProperty("tiny_tokenizer_input_ids")).Select(i => (long)i), result.InputIds);
+        Assert.Equal(TestFixtures.Ints(c.GetProperty("tiny_tokenizer_input_ids")), result.InputIds);
         Assert.Equal(new[] { 13, 3, 56, 56 }, result.PixelValuesShape);
         Assert.Equal((3, 4, 13), (result.Images[0].Rows, result.Images[0].Cols, result.Images[0].FrameCount));
         Assert.Equal(result.InputIds.Length, result.Tokens.TotalTokens);

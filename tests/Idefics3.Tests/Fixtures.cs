@@ -32,6 +32,19 @@ internal static class TestFixtures
 
     public static string TinyModelDirectory => PathOf("tiny-idefics3", "model");
 
+    /// <summary>Copies the tiny model folder to a new temporary folder a test may change.</summary>
+    public static string CopyTinyModel(string purpose)
+    {
+        string folder = Path.Combine(Path.GetTempPath(), purpose, Guid.NewGuid().ToString("N"));
+        Directory.CreateDirectory(folder);
+        foreach (string file in Directory.GetFiles(TinyModelDirectory))
+        {
+            File.Copy(file, Path.Combine(folder, Path.GetFileName(file)));
+        }
+
+        return folder;
+    }
+
     public static string PathOf(params string[] parts) => Path.Combine([AppContext.BaseDirectory, "Fixtures", .. parts]);
 
     public static JsonDocument Json(params string[] parts) => JsonDocument.Parse(File.ReadAllText(PathOf(parts)));

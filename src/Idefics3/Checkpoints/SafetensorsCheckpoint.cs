@@ -222,6 +222,19 @@ internal sealed class SafetensorsCheckpoint : IDisposable
         }
     }
 
+    /// <summary>
+    /// Gets the file a tensor comes from when <see cref="Load"/> with <paramref name="dtype"/> returns a view of the file's
+    /// memory map (the model then reads the file for as long as it lives); null when the result is a copy.
+    /// </summary>
+    /// <param name="name">The canonical tensor name.</param>
+    /// <param name="dtype">The wanted dtype.</param>
+    /// <returns>The mapped file's stamp, or null.</returns>
+    internal MappedFileStamp? MappedFileOf(string name, ScalarType dtype)
+    {
+        (SafetensorsFile file, string stored) = Lookup(name);
+        return SafetensorsDtype.Loadable(file.Entries[stored].Dtype) == dtype && file.LoadsAsView(stored) ? file.Stamp : null;
+    }
+
     private (SafetensorsFile File, string StoredName) Lookup(string name) =>
         _tensors.TryGetValue(name, out var hit) ? hit : throw new CheckpointException($"checkpoint has no tensor '{name}'");
 

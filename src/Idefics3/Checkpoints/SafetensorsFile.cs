@@ -20,18 +20,23 @@ internal sealed class SafetensorsFile : IDisposable
     private readonly Dictionary<ScalarType, Tensor> _maps = [];
     private readonly long _dataStart;
     private readonly long _fileLength;
+    private readonly DateTime _lastWriteUtc;
     private bool _disposed;
 
-    private SafetensorsFile(string path, Dictionary<string, SafetensorsEntry> entries, long dataStart, long fileLength)
+    private SafetensorsFile(string path, Dictionary<string, SafetensorsEntry> entries, long dataStart, long fileLength, DateTime lastWriteUtc)
     {
         FilePath = path;
         _entries = entries;
         _dataStart = dataStart;
         _fileLength = fileLength;
+        _lastWriteUtc = lastWriteUtc;
     }
 
     /// <summary>Gets the path of the file.</summary>
     public string FilePath { get; }
+
+    /// <summary>Gets the file's size and last-write time as they were when it was opened (the map covers that size).</summary>
+    internal MappedFileStamp Stamp => new(FilePath, _fileLength, _lastWriteUtc);
 
     /// <summary>Gets the tensors the header describes, by name.</summary>
     public IReadOnlyDictionary<string, SafetensorsEntry> Entries => _entries;
@@ -52,6 +57,7 @@ internal sealed class SafetensorsFile : IDisposable
         {
             using var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read);
             long length = stream.Length;
+            DateTime lastWriteUtc = File.GetLastWriteTimeUtc(stream.SafeFileHandle);
             if (length < 8)
             {
                 throw new CheckpointException(path, $"truncated: {length} bytes, fewer than the 8-byte header length prefix");
@@ -74,7 +80,7 @@ internal sealed class SafetensorsFile : IDisposable
             stream.ReadExactly(header);
             long dataStart = 8 + (long)headerLength;
             var entries = ParseHeader(path, header, length - dataStart);
-            return new SafetensorsFile(path, entries, dataStart, length);
+            return new SafetensorsFile(path, entries, dataStart, length, lastWriteUtc);
         }
         catch (IOException ex)
         {
@@ -246,6 +252,14 @@ internal sealed class SafetensorsFile : IDisposable
             throw new CheckpointException(FilePath, $"tensor '{name}': cannot map: {ex.Message}", ex);
         }
     }
+
+    /// <summary>Gets a value indicating whether <see cref="Load"/> returns a view of the memory map for this tensor.</summary>
+    /// <param name="name">The tensor name as stored.</param>
+    /// <returns>True when the tensor's data is aligned to its element size (it is read as a copy otherwise).</returns>
+    internal bool LoadsAsView(string name) =>
+        _entries.TryGetValue(name, out SafetensorsEntry? entry)
+        && SafetensorsDtype.ElementSize(entry.Dtype) is int size
+        && (_dataStart + entry.Begin) % size == 0;
 
     private Tensor Map(ScalarType type, int elementSize)
     {

@@ -213,6 +213,7 @@ public sealed partial class Idefics3Engine : IDisposable, IAsyncDisposable
     /// <param name="cancellationToken">Cancels the request, in the queue or while it runs.</param>
     /// <returns>The generated text, token ids, finish reason, usage and timings.</returns>
     /// <exception cref="ContextWindowExceededException">The prompt plus the requested output does not fit.</exception>
+    /// <exception cref="Checkpoints.CheckpointException">A memory-mapped weight file was truncated or written since the model was loaded.</exception>
     /// <exception cref="OperationCanceledException">The request was cancelled.</exception>
     public async Task<GenerationResult> GenerateAsync(
         IReadOnlyList<PromptMessage> conversation,
@@ -266,6 +267,7 @@ public sealed partial class Idefics3Engine : IDisposable, IAsyncDisposable
     /// <param name="cancellationToken">Cancels the request, in the queue or while it runs.</param>
     /// <returns>The updates; the last one carries the finish reason, usage and timings.</returns>
     /// <exception cref="ContextWindowExceededException">The prompt plus the requested output does not fit.</exception>
+    /// <exception cref="Checkpoints.CheckpointException">A memory-mapped weight file was truncated or written since the model was loaded.</exception>
     public async IAsyncEnumerable<GenerationUpdate> GenerateStreamingAsync(
         IReadOnlyList<PromptMessage> conversation,
         GenerationOptions? options = null,
@@ -278,6 +280,9 @@ public sealed partial class Idefics3Engine : IDisposable, IAsyncDisposable
         _metrics.RequestStarted();
         try
         {
+            // A weight file changed under the memory map would crash the process (SIGBUS) or change the answers.
+            Network.ThrowIfWeightsChanged();
+
             // Disposing the engine cancels running requests; the weights are freed when the last one has left.
             using var linked = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, _shutdown.Token);
             await foreach (GenerationUpdate update in GenerateCoreAsync(conversation, generation, processing, linked.Token).ConfigureAwait(false))
@@ -462,6 +467,7 @@ public sealed partial class Idefics3Engine : IDisposable, IAsyncDisposable
         Network.Dispose();
         _shutdown.Dispose();
         _admission.Dispose();
+        _ = NativeHeap.TrimFreedMemory(); // the request threads' malloc arenas keep freed activations resident otherwise
         _metrics.ModelLoaded(-1);
         LogReleased(_logger, ModelId);
     }

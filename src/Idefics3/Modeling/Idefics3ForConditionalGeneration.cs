@@ -19,15 +19,17 @@ internal sealed class Idefics3ForConditionalGeneration : IDisposable
     private readonly ModelLoadOptions _options;
     private readonly object _fastDecodeGate = new();
     private FastDecoder? _fastDecoder;
+    private readonly MappedWeightFiles _mappedFiles;
     private bool _fastDecodeChecked;
     private bool _disposed;
 
-    private Idefics3ForConditionalGeneration(Idefics3Config config, Idefics3CausalLM module, ModelLoadOptions options, Device device)
+    private Idefics3ForConditionalGeneration(Idefics3Config config, Idefics3CausalLM module, ModelLoadOptions options, Device device, MappedWeightFiles mappedFiles)
     {
         Config = config;
         _module = module;
         _options = options;
         Device = device;
+        _mappedFiles = mappedFiles;
     }
 
     /// <summary>Gets the model configuration.</summary>
@@ -115,9 +117,11 @@ internal sealed class Idefics3ForConditionalGeneration : IDisposable
         var device = new Device(options.DeviceType, options.DeviceIndex);
         var source = new CheckpointWeightSource(checkpoint, options.Dtype, device);
         var module = new Idefics3CausalLM(source, config, device);
+        MappedWeightFiles mappedFiles;
         try
         {
             source.ThrowIfIncomplete(config.TieWordEmbeddings ? ["lm_head.weight"] : []);
+            mappedFiles = new MappedWeightFiles(source.MappedFiles);
         }
         catch
         {
@@ -125,7 +129,7 @@ internal sealed class Idefics3ForConditionalGeneration : IDisposable
             throw;
         }
 
-        return new Idefics3ForConditionalGeneration(config, module, options, device);
+        return new Idefics3ForConditionalGeneration(config, module, options, device, mappedFiles);
     }
 
     /// <summary>Creates an empty KV cache for <paramref name="batch"/> rows and up to <paramref name="capacity"/> positions.</summary>
@@ -324,5 +328,16 @@ internal sealed class Idefics3ForConditionalGeneration : IDisposable
 
         _module.Dispose();
         _module.model.text_model.Rope.Dispose();
+        _mappedFiles.Dispose();
     }
+
+    /// <summary>
+    /// Throws when a weight file the model reads through its memory map was truncated or written since it was mapped
+    /// (reading it then could kill the process with SIGBUS or give other answers); cheap enough for every request.
+    /// </summary>
+    /// <exception cref="CheckpointException">A mapped weight file changed on disk.</exception>
+    internal void ThrowIfWeightsChanged() => _mappedFiles.ThrowIfChanged();
+
+    /// <summary>Gets the number of weight files the model reads through memory maps.</summary>
+    internal int MappedFileCount => _mappedFiles.Count;
 }

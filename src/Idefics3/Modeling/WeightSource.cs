@@ -44,6 +44,10 @@ internal sealed class CheckpointWeightSource(SafetensorsCheckpoint checkpoint, S
     private readonly HashSet<string> _requested = new(StringComparer.Ordinal);
     private readonly List<string> _missing = [];
     private readonly List<string> _mismatched = [];
+    private readonly Dictionary<string, MappedFileStamp> _mapped = new(StringComparer.Ordinal);
+
+    /// <summary>Gets the files the returned parameters are views of (the model reads them for as long as it lives).</summary>
+    public IReadOnlyCollection<MappedFileStamp> MappedFiles => _mapped.Values;
 
     public override Parameter Get(string name, params long[] shape)
     {
@@ -66,6 +70,10 @@ internal sealed class CheckpointWeightSource(SafetensorsCheckpoint checkpoint, S
         {
             using Tensor cpu = tensor;
             tensor = cpu.to(device);
+        }
+        else if (checkpoint.MappedFileOf(name, Dtype) is MappedFileStamp stamp)
+        {
+            _mapped.TryAdd(stamp.Path, stamp);
         }
 
         return Wrap(tensor);

@@ -64,7 +64,7 @@ public sealed class CorruptCheckpointCampaign
     [MemberData(nameof(Cases))]
     public async Task A_corrupt_folder_fails_at_load_naming_the_file(string name, string file)
     {
-        string folder = CopyTinyModel();
+        string folder = TestFixtures.CopyTinyModel("idefics3-campaign-ckpt");
         try
         {
             bool mustFail = Corrupt(folder, name);
@@ -97,7 +97,7 @@ public sealed class CorruptCheckpointCampaign
     [Fact]
     public async Task A_folder_without_a_usable_chat_template_fails_requests_with_a_ConfigurationException()
     {
-        string folder = CopyTinyModel();
+        string folder = TestFixtures.CopyTinyModel("idefics3-campaign-ckpt");
         try
         {
             File.WriteAllText(Path.Combine(folder, "chat_template.json"), "{\"chat_template\": [1, {\"name\": 2}, {\"name\": \"default\"}]}");
@@ -259,17 +259,5 @@ public sealed class CorruptCheckpointCampaign
         Assert.Equal(length, bytes.Length);
         bytes.CopyTo(body, 8);
         File.WriteAllBytes(path, body);
-    }
-
-    private static string CopyTinyModel()
-    {
-        string folder = Path.Combine(Path.GetTempPath(), "idefics3-campaign-ckpt", Guid.NewGuid().ToString("N"));
-        Directory.CreateDirectory(folder);
-        foreach (string file in Directory.GetFiles(TestFixtures.TinyModelDirectory))
-        {
-            File.Copy(file, Path.Combine(folder, Path.GetFileName(file)));
-        }
-
-        return folder;
     }
 }

@@ -16,7 +16,7 @@ namespace Idefics3.PeerBench;
 /// the model folder's language model is written as a BF16 GGUF, both engines prefill the same context, then decode
 /// greedily in interleaved rounds, each round with a read-bandwidth probe beside it.
 /// Usage: Idefics3.PeerBench --model &lt;folder written by `idefics3 bench --shape ...`&gt; [--context 1100] [--tokens 32]
-/// [--rounds 3] [--threads 2].
+/// [--rounds 3] [--threads 2] [--weights-in-memory].
 /// </summary>
 internal static class Program
 {
@@ -25,7 +25,7 @@ internal static class Program
         string? folder = Arg(args, "--model");
         if (folder is null || !File.Exists(Path.Combine(folder, "config.json")))
         {
-            Console.Error.WriteLine("usage: Idefics3.PeerBench --model <bfloat16 model folder> [--context 1100] [--tokens 32] [--rounds 3] [--threads 2]");
+            Console.Error.WriteLine("usage: Idefics3.PeerBench --model <bfloat16 model folder> [--context 1100] [--tokens 32] [--rounds 3] [--threads 2] [--weights-in-memory]");
             return 2;
         }
 
@@ -44,7 +44,7 @@ internal static class Program
 
         Idefics3.Runtime.TorchRuntime.EnsureLoaded();
         NativeLibraryConfig.All.WithLogCallback((level, message) => { });
-        using var ours = Idefics3ForConditionalGeneration.Load(folder, new ModelLoadOptions { Dtype = ScalarType.BFloat16 });
+        using var ours = Idefics3ForConditionalGeneration.Load(folder, new ModelLoadOptions { Dtype = ScalarType.BFloat16, ReadWeightsIntoMemory = args.Contains("--weights-in-memory") });
         var parameters = new ModelParams(gguf)
         {
             ContextSize = (uint)(context + (rounds * tokens) + 16),

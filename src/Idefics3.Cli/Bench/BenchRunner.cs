@@ -14,7 +14,7 @@ using static TorchSharp.torch;
 namespace Idefics3.Cli.Bench;
 
 /// <summary>Settings of one benchmark run.</summary>
-internal sealed record BenchSettings(string? Shape, string? ModelPath, ModelDType DType, int Repeats, int DecodeTokens, bool SkipLargeImage, string? WorkDirectory, int? Layers = null)
+internal sealed record BenchSettings(string? Shape, string? ModelPath, ModelDType DType, int Repeats, int DecodeTokens, bool SkipLargeImage, string? WorkDirectory, int? Layers = null, bool WeightsInMemory = false)
 {
     /// <summary>Gets the name of what is measured: the shape (with its kept layer count) or the model folder.</summary>
     public string Label => ModelPath ?? (Layers is int n ? string.Create(CultureInfo.InvariantCulture, $"{Shape} ({n} decoder layers)") : Shape!);
@@ -61,7 +61,7 @@ internal sealed class BenchRunner
 
         string folder = s.ModelPath ?? BenchModelFolder.Ensure(s.Shape!, s.WorkDirectory, _log, s.Layers);
         var sw = Stopwatch.StartNew();
-        Idefics3Engine engine = await Idefics3Engine.LoadAsync(folder, new Idefics3EngineOptions { DType = s.DType }, cancellationToken: cancellationToken).ConfigureAwait(false);
+        Idefics3Engine engine = await Idefics3Engine.LoadAsync(folder, new Idefics3EngineOptions { DType = s.DType, LoadWeightsIntoMemory = s.WeightsInMemory }, cancellationToken: cancellationToken).ConfigureAwait(false);
         using var owner = engine;
         Record("load", [sw.Elapsed.TotalMilliseconds], "ms", null, null);
 
@@ -163,7 +163,7 @@ internal sealed class BenchRunner
     {
         Runtime.TorchRuntime.EnsureLoaded();
         string folder = s.ModelPath ?? BenchModelFolder.Ensure(s.Shape!, s.WorkDirectory, log, s.Layers);
-        Idefics3Engine engine = await Idefics3Engine.LoadAsync(folder, new Idefics3EngineOptions { DType = s.DType }, cancellationToken: cancellationToken).ConfigureAwait(false);
+        Idefics3Engine engine = await Idefics3Engine.LoadAsync(folder, new Idefics3EngineOptions { DType = s.DType, LoadWeightsIntoMemory = s.WeightsInMemory }, cancellationToken: cancellationToken).ConfigureAwait(false);
         using var owner = engine;
         log.WriteLine(Invariant($"Model {s.Label}: {engine.DType}, {Environment.ProcessorCount} CPUs"));
         DecodeBenchmarks.RunDecodeStep(engine, context, s.DecodeTokens, s.Repeats, includeLibtorch, log);
@@ -174,7 +174,7 @@ internal sealed class BenchRunner
     {
         Runtime.TorchRuntime.EnsureLoaded();
         string folder = s.ModelPath ?? BenchModelFolder.Ensure(s.Shape!, s.WorkDirectory, log, s.Layers);
-        Idefics3Engine engine = await Idefics3Engine.LoadAsync(folder, new Idefics3EngineOptions { DType = s.DType }, cancellationToken: cancellationToken).ConfigureAwait(false);
+        Idefics3Engine engine = await Idefics3Engine.LoadAsync(folder, new Idefics3EngineOptions { DType = s.DType, LoadWeightsIntoMemory = s.WeightsInMemory }, cancellationToken: cancellationToken).ConfigureAwait(false);
         using var owner = engine;
         log.WriteLine(Invariant($"Model {s.Label}: {engine.DType}, {Environment.ProcessorCount} CPUs"));
         DecodeBenchmarks.RunPageFaults(engine, context, s.Repeats, log);

@@ -46,8 +46,12 @@ internal static class BenchCommand
         {
             Description = "With --shape: keep only this many decoder layers (exact per-layer shapes, embeddings, lm_head and vision tower; written to its own folder), e.g. idefics3-8b --layers 8.",
         };
+        var weightsInMemory = new Option<bool>("--weights-in-memory")
+        {
+            Description = "Read the weights into process memory (huge-page advised) at load instead of memory-mapping them.",
+        };
         var command = new Command("bench", "Measure speed and memory of a model shape against this machine's roofline (bandwidth, GEMM peak).");
-        foreach (Option option in new Option[] { shape, model, dtype, repeat, decodeTokens, skipLarge, workDir, json, ompWait, decodeStep, pageFaults, context, skipLibtorch, layers, toolCalls })
+        foreach (Option option in new Option[] { shape, model, dtype, repeat, decodeTokens, skipLarge, workDir, json, ompWait, decodeStep, pageFaults, context, skipLibtorch, layers, weightsInMemory, toolCalls })
         {
             command.Options.Add(option);
         }
@@ -89,7 +93,8 @@ internal static class BenchCommand
                 parse.GetValue(decodeTokens),
                 parse.GetValue(skipLarge),
                 parse.GetValue(workDir),
-                parse.GetValue(layers));
+                parse.GetValue(layers),
+                parse.GetValue(weightsInMemory));
             if (parse.GetValue(pageFaults))
             {
                 await BenchRunner.RunPageFaultsAsync(settings, parse.GetValue(context), Console.Out, cancellationToken);

@@ -17,6 +17,7 @@ internal static class EngineLoader
             Device = parse.GetValue(arguments.Device) ?? "auto",
             DType = ParseDType(parse.GetValue(arguments.DType)),
             Threads = parse.GetValue(arguments.Threads),
+            LoadWeightsIntoMemory = parse.GetValue(arguments.WeightsInMemory),
             ModelId = Directory.Exists(model) ? null : model,
         };
         string title = Directory.Exists(model) ? Path.GetFileName(Path.TrimEndingDirectorySeparator(folder)) : model;

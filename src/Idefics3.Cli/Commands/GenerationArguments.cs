@@ -24,6 +24,11 @@ internal sealed class GenerationArguments
         Description = "CPU threads for libtorch (default: one per core).",
     }.AtLeast(1);
 
+    public Option<bool> WeightsInMemory { get; } = new("--weights-in-memory")
+    {
+        Description = "Read the weights into memory at load instead of memory-mapping them (faster decode on some machines; see docs/benchmarks.md).",
+    };
+
     public Option<string?> System { get; } = new("--system", "-s")
     {
         Description = "A system message placed before the conversation.",
@@ -77,6 +82,7 @@ internal sealed class GenerationArguments
         command.Options.Add(DType);
         command.Options.Add(Device);
         command.Options.Add(Threads);
+        command.Options.Add(WeightsInMemory);
         command.Options.Add(CacheDir);
         command.Options.Add(Offline);
         command.Options.Add(System);

@@ -31,6 +31,16 @@ internal sealed class SafetensorsCheckpoint : IDisposable
         _tensors = tensors;
     }
 
+    /// <summary>
+    /// Gets or sets a value indicating whether tensors are read into process memory (huge-page advised) instead of being
+    /// views of memory maps of the files. Set before the first <see cref="Load"/>.
+    /// </summary>
+    internal bool ReadIntoMemory
+    {
+        get => _files.Count > 0 && _files[0].ReadIntoMemory;
+        set => _files.ForEach(f => f.ReadIntoMemory = value);
+    }
+
     /// <summary>Gets the normalised names of all tensors.</summary>
     public IReadOnlyCollection<string> Names => _tensors.Keys;
 

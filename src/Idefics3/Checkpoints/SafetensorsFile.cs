@@ -1,5 +1,6 @@
 using System.Buffers.Binary;
 using System.Text.Json;
+using Idefics3.Runtime;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -253,20 +254,30 @@ internal sealed class SafetensorsFile : IDisposable
         }
     }
 
-    /// <summary>Gets a value indicating whether <see cref="Load"/> returns a view of the memory map for this tensor.</summary>
+    /// <summary>Gets a value indicating whether <see cref="Load"/> returns a view of the file's memory map for this tensor.</summary>
     /// <param name="name">The tensor name as stored.</param>
     /// <returns>True when the tensor's data is aligned to its element size (it is read as a copy otherwise).</returns>
     internal bool LoadsAsView(string name) =>
-        _entries.TryGetValue(name, out SafetensorsEntry? entry)
+        !ReadIntoMemory
+        && _entries.TryGetValue(name, out SafetensorsEntry? entry)
         && SafetensorsDtype.ElementSize(entry.Dtype) is int size
         && (_dataStart + entry.Begin) % size == 0;
+
+    /// <summary>
+    /// Gets or sets a value indicating whether tensors are views of a copy of the file read into process memory (huge-page
+    /// advised) instead of views of a memory map of the file. Set before the first <see cref="Load"/>.
+    /// </summary>
+    internal bool ReadIntoMemory { get; set; }
 
     private Tensor Map(ScalarType type, int elementSize)
     {
         if (!_maps.TryGetValue(type, out Tensor? map))
         {
-            // MAP_PRIVATE of the whole file, typed as `type`; pages are read on first touch and never written back.
-            map = torch.from_file(FilePath, shared: false, size: _fileLength / elementSize, dtype: type);
+            // The whole file typed as `type`: either MAP_PRIVATE (pages read on first touch, never written back) or a copy
+            // read into the process's memory at once.
+            map = ReadIntoMemory
+                ? ResidentMemory.ReadFile(FilePath, _fileLength / elementSize, type, elementSize)
+                : torch.from_file(FilePath, shared: false, size: _fileLength / elementSize, dtype: type);
             _maps[type] = map;
         }
 

@@ -186,6 +186,7 @@ public sealed partial class Idefics3Engine : IDisposable, IAsyncDisposable
             DeviceType = deviceType,
             DeviceIndex = deviceIndex,
             VisionChunkSize = options.VisionChunkFrames,
+            ReadWeightsIntoMemory = options.LoadWeightsIntoMemory,
         });
         try
         {

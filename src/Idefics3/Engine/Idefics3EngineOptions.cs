@@ -49,6 +49,17 @@ public sealed class Idefics3EngineOptions
     /// </summary>
     public bool ReduceImageDetailToFit { get; set; }
 
+    /// <summary>
+    /// Gets or sets a value indicating whether weights on the CPU are read into the process's memory at load (advised as
+    /// transparent huge pages) instead of being memory-mapped from the files. Off by default: mapping loads at once, shares
+    /// the page cache between processes and only touches what is used. On: loading reads the whole checkpoint, resident
+    /// memory is the same once every weight has been used (decode reads all of them per token), the files may change or go
+    /// away after the load, and decode streams the weights at the speed of anonymous memory, which on some machines (VMs
+    /// whose page-cache pages are scattered) is several times faster: see docs/benchmarks.md. Ignored on GPU devices
+    /// (weights are copied there anyway) and where a dtype conversion copies them at load.
+    /// </summary>
+    public bool LoadWeightsIntoMemory { get; set; }
+
     /// <summary>Gets or sets a value indicating whether loading fails fast when the weights cannot fit in memory.</summary>
     public bool CheckMemoryBeforeLoading { get; set; } = true;
 

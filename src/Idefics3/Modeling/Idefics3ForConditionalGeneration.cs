@@ -90,6 +90,7 @@ internal sealed class Idefics3ForConditionalGeneration : IDisposable
         ArgumentNullException.ThrowIfNull(modelFolder);
         Idefics3Config config = Idefics3Config.Load(modelFolder);
         using SafetensorsCheckpoint checkpoint = SafetensorsCheckpoint.Open(modelFolder);
+        checkpoint.ReadIntoMemory = options?.ReadWeightsIntoMemory == true && (options.DeviceType == DeviceType.CPU);
         return Load(config, checkpoint, options);
     }
 

@@ -18,6 +18,12 @@ internal sealed record ModelLoadOptions
     /// <summary>Gets the device index for CUDA devices (-1: the default device).</summary>
     public int DeviceIndex { get; init; } = -1;
 
+    /// <summary>
+    /// Gets a value indicating whether CPU weights are read into the process's memory at load (advised as transparent huge
+    /// pages) instead of being views of memory-mapped files. See <see cref="Idefics3EngineOptions.LoadWeightsIntoMemory"/>.
+    /// </summary>
+    public bool ReadWeightsIntoMemory { get; init; }
+
     /// <summary>Gets how many image frames (tiles) go through the vision tower at once; cancellation is checked between chunks.</summary>
     public int VisionChunkSize { get; init; } = 4;
 }

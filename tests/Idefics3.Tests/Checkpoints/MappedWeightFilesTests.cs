@@ -97,6 +97,32 @@ public sealed class MappedWeightFilesTests
         Assert.NotEmpty(result.OutputIds);
     }
 
+    [Fact]
+    public async Task Weights_read_into_memory_answer_the_same_and_no_longer_depend_on_the_files()
+    {
+        string folder = TestFixtures.CopyTinyModel("idefics3-mapped-weights");
+        GenerationResult mapped;
+        await using (Idefics3Engine reference = await LoadAsync(folder))
+        {
+            mapped = await reference.GenerateAsync(EngineFixture.SplitConversation(), s_short);
+        }
+
+        await using Idefics3Engine engine = await Idefics3Engine.LoadAsync(
+            folder, new Idefics3EngineOptions { DType = ModelDType.Float32, LoadWeightsIntoMemory = true });
+        Assert.Equal(0, engine.Network.MappedFileCount);
+        GenerationResult resident = await engine.GenerateAsync(EngineFixture.SplitConversation(), s_short);
+        Assert.Equal(mapped.OutputIds, resident.OutputIds);
+
+        // Truncating the file would crash a mapped engine's next page read; this one no longer reads the file.
+        using (var stream = new FileStream(Path.Combine(folder, "model.safetensors"), FileMode.Open, FileAccess.Write, FileShare.ReadWrite))
+        {
+            stream.SetLength(100);
+        }
+
+        GenerationResult after = await engine.GenerateAsync(EngineFixture.SplitConversation(), s_short);
+        Assert.Equal(mapped.OutputIds, after.OutputIds);
+    }
+
     private static Task<Idefics3Engine> LoadAsync(string folder) =>
         Idefics3Engine.LoadAsync(folder, new Idefics3EngineOptions { DType = ModelDType.Float32 });
 }

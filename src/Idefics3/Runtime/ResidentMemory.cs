@@ -20,8 +20,10 @@ internal static class ResidentMemory
     private const long HugePage = 2L * 1024 * 1024;
     private const int ChunkBytes = 64 * 1024 * 1024;
 
-    private static readonly Lazy<IntPtr> s_madvise = new(() =>
-        OperatingSystem.IsLinux() && NativeLibrary.TryLoad("libc.so.6", out IntPtr libc) && NativeLibrary.TryGetExport(libc, "madvise", out IntPtr f) ? f : IntPtr.Zero);
+    private const int FadvDontNeed = 4;
+
+    private static readonly Lazy<IntPtr> s_madvise = new(() => LibcExport("madvise"));
+    private static readonly Lazy<IntPtr> s_fadvise = new(() => LibcExport("posix_fadvise"));
 
     /// <summary>Reads <paramref name="elements"/> elements of <paramref name="dtype"/> from the start of the file.</summary>
     /// <param name="path">The file.</param>
@@ -47,6 +49,9 @@ internal static class ResidentMemory
                     throw new EndOfStreamException($"the file ended after {offset} of {bytes} bytes");
                 }
 
+                // The copy is what the model reads from now on: the file's page-cache pages just read are dropped, so a
+                // checkpoint about the size of free memory does not leave memory full (and too fragmented for huge pages).
+                DropCachedPages(handle, offset, read);
                 offset += read;
             }
 
@@ -57,6 +62,21 @@ internal static class ResidentMemory
             tensor.Dispose();
             throw;
         }
+    }
+
+    private static IntPtr LibcExport(string name) =>
+        OperatingSystem.IsLinux() && NativeLibrary.TryLoad("libc.so.6", out IntPtr libc) && NativeLibrary.TryGetExport(libc, name, out IntPtr f) ? f : IntPtr.Zero;
+
+    private static unsafe void DropCachedPages(SafeFileHandle handle, long offset, long length)
+    {
+        IntPtr fadvise = s_fadvise.Value;
+        if (fadvise == IntPtr.Zero)
+        {
+            return;
+        }
+
+        // int posix_fadvise(int fd, off_t offset, off_t len, int advice): advice only; a refusal changes nothing.
+        _ = ((delegate* unmanaged<int, long, long, int, int>)fadvise)((int)handle.DangerousGetHandle(), offset, length, FadvDontNeed);
     }
 
     private static unsafe void AdviseHugePages(byte* data, long bytes)

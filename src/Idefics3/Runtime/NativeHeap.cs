@@ -1,5 +1,3 @@
-using System.Runtime.InteropServices;
-
 namespace Idefics3.Runtime;
 
 /// <summary>
@@ -14,7 +12,7 @@ namespace Idefics3.Runtime;
 /// </remarks>
 internal static class NativeHeap
 {
-    private static readonly Lazy<IntPtr> s_mallocTrim = new(FindMallocTrim);
+    private static readonly Lazy<IntPtr> s_mallocTrim = new(() => Libc.Export("malloc_trim"));
 
     /// <summary>Returns the C heap's free pages to the operating system where the C library can.</summary>
     /// <returns><see langword="true"/> when the C library released memory.</returns>
@@ -28,15 +26,5 @@ internal static class NativeHeap
 
         // int malloc_trim(size_t pad): pad 0 keeps nothing spare at the top of the main heap.
         return ((delegate* unmanaged<nuint, int>)trim)(0) != 0;
-    }
-
-    private static IntPtr FindMallocTrim()
-    {
-        if (!OperatingSystem.IsLinux() || !NativeLibrary.TryLoad("libc.so.6", out IntPtr libc))
-        {
-            return IntPtr.Zero;
-        }
-
-        return NativeLibrary.TryGetExport(libc, "malloc_trim", out IntPtr trim) ? trim : IntPtr.Zero;
     }
 }

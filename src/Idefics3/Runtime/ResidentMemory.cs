@@ -1,4 +1,3 @@
-using System.Runtime.InteropServices;
 using Microsoft.Win32.SafeHandles;
 using static TorchSharp.torch;
 
@@ -22,8 +21,8 @@ internal static class ResidentMemory
 
     private const int FadvDontNeed = 4;
 
-    private static readonly Lazy<IntPtr> s_madvise = new(() => LibcExport("madvise"));
-    private static readonly Lazy<IntPtr> s_fadvise = new(() => LibcExport("posix_fadvise"));
+    private static readonly Lazy<IntPtr> s_madvise = new(() => Libc.Export("madvise"));
+    private static readonly Lazy<IntPtr> s_fadvise = new(() => Libc.Export("posix_fadvise"));
 
     /// <summary>Reads <paramref name="elements"/> elements of <paramref name="dtype"/> from the start of the file.</summary>
     /// <param name="path">The file.</param>
@@ -63,9 +62,6 @@ internal static class ResidentMemory
             throw;
         }
     }
-
-    private static IntPtr LibcExport(string name) =>
-        OperatingSystem.IsLinux() && NativeLibrary.TryLoad("libc.so.6", out IntPtr libc) && NativeLibrary.TryGetExport(libc, name, out IntPtr f) ? f : IntPtr.Zero;
 
     private static unsafe void DropCachedPages(SafeFileHandle handle, long offset, long length)
     {
